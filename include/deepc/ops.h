@@ -1,0 +1,93 @@
+/* ops.h - differentiable operations and reverse-mode autodiff.
+ *
+ * Every op checks its shapes, computes its output in the step arena and, when grad mode
+ * is on and an input requires gradients, records a node on the tape. dc_backward(loss)
+ * walks the tape in reverse and accumulates d loss / d t into t->grad for every tensor
+ * that requires gradients: parameters and inputs alike (an input marked with
+ * requires_grad = 1 gets its gradient too, which is what adversarial attacks need).
+ *
+ * Ops return NULL on a shape mismatch, with dc_last_error naming the op and both shapes.
+ * Results are arena tensors, valid until dc_step_end(). */
+#ifndef DEEPC_OPS_H
+#define DEEPC_OPS_H
+
+#include "deepc/tensor.h"
+
+/* ---- autodiff ---- */
+
+/* Seeds d loss / d loss = 1 (loss must have one element) and runs every recorded
+ * node's backward in reverse order. Gradients accumulate: zero them between steps
+ * (dc_optim_zero_grad, or dc_tensor_zero_grad). */
+dc_status dc_backward(dc_tensor *loss);
+
+/* Turns recording on or off; returns the previous setting. Off = no tape, no saved
+ * buffers: evaluation and attacks' forward passes. */
+int dc_grad_enabled(int on);
+int dc_grad_is_enabled(void);
+
+/* Number of nodes on the tape (for tests). */
+int dc_tape_size(void);
+
+/* ---- matrix products (src/ops/matmul.c) ---- */
+
+/* C = A B with A [m,k], B [k,n] -> [m,n]; through cblas_sgemm. */
+dc_tensor *dc_matmul(dc_tensor *a, dc_tensor *b);
+
+/* y = x W^T + b, the affine map of nn.Linear: x [n,in], w [out,in], b [out] or NULL. */
+dc_tensor *dc_linear(dc_tensor *x, dc_tensor *w, dc_tensor *b);
+
+/* ---- element-wise arithmetic with broadcasting (src/ops/arith.c) ---- */
+
+/* NumPy/PyTorch broadcasting: shapes are aligned from the right, and a dimension of 1
+ * (or a missing one) stretches to match. The gradient of a stretched input is summed
+ * over the stretched dimensions. */
+dc_tensor *dc_add(dc_tensor *a, dc_tensor *b);
+dc_tensor *dc_sub(dc_tensor *a, dc_tensor *b);
+dc_tensor *dc_mul(dc_tensor *a, dc_tensor *b);
+dc_tensor *dc_div(dc_tensor *a, dc_tensor *b);
+
+/* y = s * x */
+dc_tensor *dc_scale(dc_tensor *x, float s);
+
+/* y = x + s */
+dc_tensor *dc_add_scalar(dc_tensor *x, float s);
+
+/* ---- activations (src/ops/act.c) ---- */
+
+dc_tensor *dc_sigmoid(dc_tensor *x);  /* 1 / (1 + e^-x) */
+dc_tensor *dc_relu(dc_tensor *x);     /* max(x, 0); gradient 0 at x = 0, as PyTorch */
+dc_tensor *dc_tanh(dc_tensor *x);
+dc_tensor *dc_exp(dc_tensor *x);
+dc_tensor *dc_log(dc_tensor *x);      /* natural log; x must be > 0 */
+
+/* Softmax and log-softmax over the last dimension. */
+dc_tensor *dc_softmax(dc_tensor *x);
+dc_tensor *dc_log_softmax(dc_tensor *x);
+
+/* ---- reductions (src/ops/reduce.c) ---- */
+
+dc_tensor *dc_sum(dc_tensor *x);   /* sum of all elements -> [1] */
+dc_tensor *dc_mean(dc_tensor *x);  /* mean of all elements -> [1] */
+
+/* ---- losses (src/ops/loss.c) ---- */
+
+/* Mean cross-entropy of logits [n,k] against class indices labels[n] in [0,k), with
+ * optional label smoothing s in [0,1): the target is (1-s) one-hot + s/k uniform, as
+ * torch.nn.CrossEntropyLoss(label_smoothing=s). Returns [1]; NULL with a message on a
+ * label out of range or a bad shape. */
+dc_tensor *dc_cross_entropy(dc_tensor *logits, const int *labels, float smoothing);
+
+/* ---- shapes (src/ops/shape.c) ---- */
+
+/* The same data read with another shape of equal size; gradients flow through. */
+dc_tensor *dc_reshape(dc_tensor *x, int ndim, const int *shape);
+
+/* [n, ...] -> [n, rest] */
+dc_tensor *dc_flatten(dc_tensor *x);
+
+/* ---- helpers for experiments ---- */
+
+/* Index of the largest of each row of x [n,k] into out[n]. */
+void dc_argmax_rows(const dc_tensor *x, int *out);
+
+#endif
