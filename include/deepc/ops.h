@@ -33,6 +33,12 @@ int dc_tape_size(void);
 /* C = A B with A [m,k], B [k,n] -> [m,n]; through cblas_sgemm. */
 dc_tensor *dc_matmul(dc_tensor *a, dc_tensor *b);
 
+/* The raw kernel, without the tape: C = alpha op(A) op(B) + beta C, row-major, where
+ * op(X) is X or X^T as trans_x says; op(A) is [m,k], op(B) [k,n], C [m,n]. For code that
+ * writes its own backward pass by hand. */
+void dc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+              const float *b, float beta, float *c);
+
 /* y = x W^T + b, the affine map of nn.Linear: x [n,in], w [out,in], b [out] or NULL. */
 dc_tensor *dc_linear(dc_tensor *x, dc_tensor *w, dc_tensor *b);
 
@@ -58,7 +64,7 @@ dc_tensor *dc_sigmoid(dc_tensor *x);  /* 1 / (1 + e^-x) */
 dc_tensor *dc_relu(dc_tensor *x);     /* max(x, 0); gradient 0 at x = 0, as PyTorch */
 dc_tensor *dc_tanh(dc_tensor *x);
 dc_tensor *dc_exp(dc_tensor *x);
-dc_tensor *dc_log(dc_tensor *x);      /* natural log; x must be > 0 */
+dc_tensor *dc_ln(dc_tensor *x);       /* natural log (torch.log); x must be > 0 */
 
 /* Softmax and log-softmax over the last dimension. */
 dc_tensor *dc_softmax(dc_tensor *x);

@@ -1,0 +1,112 @@
+/* registry.c - the list of experiments and the typed access to their settings. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deepc/log.h"
+#include "deepc/tensor.h"
+#include "experiments.h"
+
+const experiment *const exp_registry[] = {
+    &exp_mnist_mlp,
+    &exp_random_labels,
+    NULL,
+};
+
+const experiment *exp_find(const char *name)
+{
+    for (int i = 0; exp_registry[i]; i++)
+        if (strcmp(exp_registry[i]->name, name) == 0)
+            return exp_registry[i];
+    return NULL;
+}
+
+static const char *value_of(const exp_ctx *ctx, const char *key)
+{
+    for (int i = 0; i < ctx->n_settings; i++)
+        if (strcmp(ctx->settings[i].key, key) == 0)
+            return ctx->values[i];
+    /* Asking for a key the experiment never declared is a bug in the experiment. */
+    dc_log(DC_LOG_ERROR, "experiment asked for undeclared setting \"%s\"", key);
+    abort();
+}
+
+long exp_int(const exp_ctx *ctx, const char *key)
+{
+    return strtol(value_of(ctx, key), NULL, 10);
+}
+
+double exp_float(const exp_ctx *ctx, const char *key)
+{
+    return strtod(value_of(ctx, key), NULL);
+}
+
+const char *exp_str(const exp_ctx *ctx, const char *key)
+{
+    return value_of(ctx, key);
+}
+
+static int in_choices(const char *choices, const char *text)
+{
+    size_t n = strlen(text);
+
+    for (const char *p = choices; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, text, n) == 0)
+            return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+int exp_check_value(const exp_setting *s, const char *text)
+{
+    char *end;
+
+    errno = 0;
+    switch (s->type) {
+    case EXP_INT: {
+        long v = strtol(text, &end, 10);
+        if (!*text || *end || errno || v < 0 || v > 1000000000)
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a whole number >= 0", s->key,
+                           text), -1;
+        return 0;
+    }
+    case EXP_FLOAT: {
+        double v = strtod(text, &end);
+        if (!*text || *end || errno || !isfinite(v))
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a finite number", s->key,
+                           text), -1;
+        return 0;
+    }
+    case EXP_BOOL:
+        if (strcmp(text, "0") && strcmp(text, "1"))
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected 0 or 1", s->key, text), -1;
+        return 0;
+    default:
+        if (s->choices && !in_choices(s->choices, text))
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected one of %s", s->key, text,
+                           s->choices), -1;
+        return 0;
+    }
+}
+
+int exp_record_config(const exp_ctx *ctx, dc_run *run)
+{
+    dc_run_config_str(run, "profile", ctx->profile);
+    dc_run_config_num(run, "seed", (double)ctx->seed);
+    dc_run_config_num(run, "threads", ctx->threads);
+    dc_log(DC_LOG_INFO, "settings: profile=%s seed=%llu threads=%d", ctx->profile,
+           (unsigned long long)ctx->seed, ctx->threads);
+    for (int i = 0; i < ctx->n_settings; i++) {
+        const exp_setting *s = &ctx->settings[i];
+        if (s->type == EXP_STR)
+            dc_run_config_str(run, s->key, ctx->values[i]);
+        else
+            dc_run_config_num(run, s->key, strtod(ctx->values[i], NULL));
+        dc_log(DC_LOG_INFO, "  %-16s %s", s->key, ctx->values[i]);
+    }
+    return dc_run_write_config(run) == DC_OK ? 0 : -1;
+}

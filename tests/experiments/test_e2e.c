@@ -1,0 +1,182 @@
+/* End to end: the deepc tool's quick profiles on the real MNIST files, and its handling
+ * of bad command lines. Runs the built binary, as a user would. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MNIST_DIR DC_SOURCE_DIR "/data"
+
+/* Runs a shell command, capturing stderr into err (if non-NULL); returns exit status. */
+static int run_cmd(const char *cmd, char *err, size_t n)
+{
+    char full[8192], errfile[] = "/tmp/deepc-e2e-XXXXXX";
+    int fd = mkstemp(errfile), status;
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(full, sizeof full, "%s 2>%s >/dev/null", cmd, errfile);
+    status = system(full);
+    if (err) {
+        FILE *f = fopen(errfile, "r");
+        size_t got = f ? fread(err, 1, n - 1, f) : 0;
+        err[got] = '\0';
+        if (f)
+            fclose(f);
+    }
+    unlink(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The single run folder under root/name/. */
+static void run_folder(const char *root, const char *name, char *out, size_t n)
+{
+    char parent[4096];
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(parent, sizeof parent, "%s/%s", root, name);
+    d = opendir(parent);
+    cr_assert_not_null(d, "no folder %s", parent);
+    out[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            snprintf(out, n, "%s/%s", parent, e->d_name);
+    closedir(d);
+    cr_assert(out[0], "no run folder in %s", parent);
+}
+
+static cJSON *read_json(const char *dir, const char *file)
+{
+    char path[8192], buf[65536];
+    FILE *f;
+    size_t got;
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "missing %s", path);
+    got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    cr_assert_not_null(j, "%s is not JSON", path);
+    return j;
+}
+
+static double json_num(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+    cr_assert(cJSON_IsNumber(v), "summary lacks %s", key);
+    return v->valuedouble;
+}
+
+static void expect_files(const char *dir, const char *const *files)
+{
+    char path[8192];
+
+    for (int i = 0; files[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        cr_assert_eq(access(path, R_OK), 0, "run folder lacks %s", files[i]);
+    }
+}
+
+static void make_tmp_root(char *root)
+{
+    strcpy(root, "/tmp/deepc-runs-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+}
+
+Test(e2e, mnist_mlp_quick_learns, .timeout = 300)
+{
+    char root[64], cmd[8192], dir[4096];
+    static const char *const files[] = {"config.json", "log.txt", "metrics.csv",
+        "summary.json", "loss.png", "accuracy.png", "model.safetensors", "report.html", NULL};
+
+    make_tmp_root(root);
+    snprintf(cmd, sizeof cmd, "%s run mnist-mlp --profile quick --data-dir %s --out %s "
+             "--threads 2 --quiet", DC_TOOL, MNIST_DIR, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0, "%s failed", cmd);
+    run_folder(root, "mnist-mlp", dir, sizeof dir);
+    expect_files(dir, files);
+
+    /* 3 epochs on 10k images at lr 0.1: an untrained or broken net stays near 10%. */
+    cJSON *s = read_json(dir, "summary.json");
+    cr_assert_geq(json_num(s, "test_acc"), 0.85, "test accuracy %.4f",
+                  json_num(s, "test_acc"));
+    cr_assert_geq(json_num(s, "train_acc"), 0.80);
+    cr_assert_eq(json_num(s, "parameters"), 101770);
+    cJSON_Delete(s);
+}
+
+Test(e2e, random_labels_quick_memorises, .timeout = 300)
+{
+    char root[64], cmd[8192], dir[4096];
+
+    make_tmp_root(root);
+    snprintf(cmd, sizeof cmd, "%s run random-labels --profile quick --data-dir %s --out %s "
+             "--threads 2 --quiet", DC_TOOL, MNIST_DIR, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0, "%s failed", cmd);
+    run_folder(root, "random-labels", dir, sizeof dir);
+
+    cJSON *s = read_json(dir, "summary.json");
+    cr_assert_eq(json_num(s, "train_acc"), 1.0, "train accuracy %.4f",
+                 json_num(s, "train_acc"));
+    cr_assert_lt(json_num(s, "train_loss"), 0.05);
+    /* 2000 coin-flip test labels: chance is 0.5 with a standard deviation of 0.011. */
+    cr_assert(json_num(s, "test_acc") > 0.45 && json_num(s, "test_acc") < 0.55,
+              "test accuracy %.4f", json_num(s, "test_acc"));
+    cJSON_Delete(s);
+}
+
+/* Each bad command line exits 2 with one line naming the culprit. */
+Test(e2e, bad_command_lines_exit_2_naming_the_culprit)
+{
+    static const char *const cases[][2] = {
+        {"run no-such-exp", "unknown experiment \"no-such-exp\""},
+        {"run mnist-mlp --bogus", "unknown option --bogus"},
+        {"run mnist-mlp --set nope=1", "nope: unknown key"},
+        {"run mnist-mlp --set lr=fast", "lr=fast: expected a finite number"},
+        {"run mnist-mlp --set epochs=-3", "epochs=-3: expected a whole number"},
+        {"run mnist-mlp --set reduction=max", "expected one of mean|sum"},
+        {"run mnist-mlp --profile huge", "unknown profile"},
+        {"run mnist-mlp --threads 0", "--threads 0"},
+        {"run mnist-mlp --seed", "--seed needs a value"},
+        {"frobnicate", "unknown command \"frobnicate\""},
+        {"data verify cifar", "unknown dataset \"cifar\""},
+        {"bench --batch x", "--batch"},
+    };
+    char cmd[4096], err[4096];
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", DC_TOOL, cases[i][0]);
+        cr_expect_eq(run_cmd(cmd, err, sizeof err), 2, "`%s` should exit 2", cases[i][0]);
+        cr_expect(strstr(err, cases[i][1]), "`%s`: stderr \"%s\" lacks \"%s\"", cases[i][0],
+                  err, cases[i][1]);
+        cr_expect_eq(strchr(err, '\n'), err + strlen(err) - 1, "`%s`: not one line: %s",
+                     cases[i][0], err);
+    }
+}
+
+Test(e2e, missing_data_fails_naming_the_place)
+{
+    char cmd[4096], err[4096], root[64];
+
+    make_tmp_root(root);
+    snprintf(cmd, sizeof cmd, "%s run mnist-mlp --profile quick --data-dir %s --out %s",
+             DC_TOOL, root, root);
+    cr_assert_eq(run_cmd(cmd, err, sizeof err), 1);
+    cr_assert(strstr(err, root), "stderr does not name %s: %s", root, err);
+}
+
+Test(e2e, data_verify_mnist_passes_on_the_bundled_files)
+{
+    char cmd[4096];
+
+    snprintf(cmd, sizeof cmd, "%s data verify mnist --data-dir %s", DC_TOOL, MNIST_DIR);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0);
+}
