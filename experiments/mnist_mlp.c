@@ -443,7 +443,7 @@ static int mnist_mlp_run(exp_ctx *ctx)
 }
 
 static const exp_setting mnist_mlp_settings[] = {
-    {"epochs", EXP_INT, "3", "16", "passes over the training set", NULL},
+    {"epochs", EXP_INT, "5", "16", "passes over the training set", NULL},
     {"batch", EXP_INT, "32", "32", "mini-batch size", NULL},
     {"lr", EXP_FLOAT, "0.1", "0.001", "SGD learning rate (ignored when sweep=1)", NULL},
     {"hidden", EXP_INT, "128", "128", "hidden units", NULL},
@@ -452,9 +452,9 @@ static const exp_setting mnist_mlp_settings[] = {
      "mean|sum"},
     {"sweep", EXP_BOOL, "0", "0", "1: train at lr 1e-4, 1e-3, 1e-2, 0.1, 1 and compare",
      NULL},
-    {"train_limit", EXP_INT, "10000", "0", "use the first N training images (0: all)",
+    {"train_limit", EXP_INT, "20000", "0", "use the first N training images (0: all)",
      NULL},
-    {"test_limit", EXP_INT, "2000", "0", "use the first N test images (0: all)", NULL},
+    {"test_limit", EXP_INT, "5000", "0", "use the first N test images (0: all)", NULL},
     {NULL},
 };
 

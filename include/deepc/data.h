@@ -30,14 +30,14 @@ dc_dataset *dc_mnist_load(const char *images_path, const char *labels_path, int 
  * file names, with or without .gz). */
 dc_dataset *dc_mnist_load_split(const char *dir, const char *split, int limit);
 
-/* Finds a dataset folder: `dir_flag` if given, else $DEEPC_DATA, else ./data, each
- * joined with `name`. Writes the chosen path to `out`. Returns DC_ERR_IO naming every
- * place looked in if none exists. */
+/* Finds a dataset folder: <dir_flag>/<name> if dir_flag is given (and nowhere else);
+ * otherwise $DEEPC_DATA/<name>, then ./data/<name>. Writes the chosen path to `out`.
+ * Returns DC_ERR_IO naming every place looked in if none exists. */
 dc_status dc_data_find(const char *dir_flag, const char *name, char *out, size_t n);
 
 /* Checks the SHA-256 of each file listed in `names` under `dir` against `sha256_hex`.
  * Logs one line per file; returns DC_ERR_FORMAT naming the first mismatching or missing
- * file. */
+ * file, DC_ERR_IO for a read error, DC_ERR_ARG for a malformed expected digest. */
 dc_status dc_data_verify(const char *dir, const char *const *names,
                          const char *const *sha256_hex, int n);
 
@@ -53,7 +53,9 @@ void dc_loader_free(dc_loader *ld);
 /* Number of batches in one epoch. */
 int dc_loader_batches(const dc_loader *ld);
 
-/* Starts a new epoch (reshuffles when shuffling). */
+/* Starts a new epoch (reshuffles when shuffling). Epoch e (counted from 0) is ordered
+ * by a shuffle seeded with seed + e; the first dc_loader_next on a new loader starts
+ * epoch 0 by itself. */
 void dc_loader_reset(dc_loader *ld);
 
 /* Fills the next batch of the epoch: `x` is an arena tensor [b, ...] and `y` an arena

@@ -104,11 +104,11 @@ Test(e2e, mnist_mlp_quick_learns, .timeout = 300)
     run_folder(root, "mnist-mlp", dir, sizeof dir);
     expect_files(dir, files);
 
-    /* 3 epochs on 10k images at lr 0.1: an untrained or broken net stays near 10%. */
+    /* 5 epochs on 20k images at lr 0.1: an untrained or broken net stays near 10%. */
     cJSON *s = read_json(dir, "summary.json");
-    cr_assert_geq(json_num(s, "test_acc"), 0.85, "test accuracy %.4f",
+    cr_assert_geq(json_num(s, "test_acc"), 0.88, "test accuracy %.4f",
                   json_num(s, "test_acc"));
-    cr_assert_geq(json_num(s, "train_acc"), 0.80);
+    cr_assert_geq(json_num(s, "train_acc"), 0.85);
     cr_assert_eq(json_num(s, "parameters"), 101770);
     cJSON_Delete(s);
 }

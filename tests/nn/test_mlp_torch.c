@@ -110,8 +110,22 @@ Test(torch_mlp, forward_loss_and_gradients_match_pytorch)
     dc_safetensors_free(st);
 }
 
+/* Parameters after three steps within 1e-6 + 1e-4 relative of PyTorch's. Adam divides by
+ * sqrt(v) + eps, so where the first gradient is below 1e-6 (the fixture has some near
+ * 2e-9) float rounding of the gradient moves that element's update by a few percent of
+ * lr; those elements get `loose` instead of 1e-6. */
+static void expect_params(const char *key, const float *got, const dc_tensor *want,
+                          const float *grad0, float loose)
+{
+    for (size_t i = 0; i < want->size; i++) {
+        float atol = fabsf(grad0[i]) < 1e-6f ? loose : 1e-6f, w = want->data[i];
+        cr_assert(fabsf(got[i] - w) <= atol + 1e-4f * fabsf(w),
+                  "%s[%zu]: expected %.8g got %.8g", key, i, w, got[i]);
+    }
+}
+
 /* Three steps with the optimizer made by `make`, compared with the fixture's `prefix`. */
-static void check_optimizer(const char *prefix, dc_optim *(*make)(dc_params *))
+static void check_optimizer(const char *prefix, dc_optim *(*make)(dc_params *), float loose)
 {
     dc_safetensors *st = fixture();
     net n;
@@ -134,9 +148,11 @@ static void check_optimizer(const char *prefix, dc_optim *(*make)(dc_params *))
     snprintf(key, sizeof key, "%s.losses", prefix);
     expect_close(key, losses, need(st, key), 1e-6f, 1e-5f);
     for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof key, "grad.%s", param_names[i]);
+        const float *grad0 = need(st, key)->data;
         snprintf(key, sizeof key, "%s.%s", prefix, param_names[i]);
-        expect_close(key, dc_params_find(n.p, param_names[i])->data, need(st, key), 1e-6f,
-                     1e-4f);
+        expect_params(key, dc_params_find(n.p, param_names[i])->data, need(st, key), grad0,
+                      loose);
     }
     dc_optim_free(opt);
     dc_params_free(n.p);
@@ -151,20 +167,32 @@ static dc_optim *make_sgd(dc_params *p)
 static dc_optim *make_adam(dc_params *p)
 {
     dc_adam_opts o = dc_adam_defaults();
-    o.weight_decay = 1e-4f;
+    o.weight_decay = 0.1f;
     return dc_adam_new(p, o);
 }
 
 static dc_optim *make_adamw(dc_params *p)
 {
     dc_adam_opts o = dc_adam_defaults();
-    o.weight_decay = 1e-2f;
+    o.weight_decay = 0.1f;
     return dc_adamw_new(p, o);
 }
 
-Test(torch_mlp, sgd_momentum_three_steps_match_pytorch) { check_optimizer("sgd", make_sgd); }
-Test(torch_mlp, adam_three_steps_match_pytorch) { check_optimizer("adam", make_adam); }
-Test(torch_mlp, adamw_three_steps_match_pytorch) { check_optimizer("adamw", make_adamw); }
+Test(torch_mlp, sgd_momentum_three_steps_match_pytorch)
+{
+    check_optimizer("sgd", make_sgd, 1e-6f);
+}
+
+/* 3e-5 is 1% of three steps at lr 1e-3. */
+Test(torch_mlp, adam_three_steps_match_pytorch)
+{
+    check_optimizer("adam", make_adam, 3e-5f);
+}
+
+Test(torch_mlp, adamw_three_steps_match_pytorch)
+{
+    check_optimizer("adamw", make_adamw, 3e-5f);
+}
 
 /* The hand-written mnist-mlp gradients equal the tape's to 1e-5 relative. */
 Test(torch_mlp, manual_backprop_equals_tape)

@@ -1,0 +1,119 @@
+/* atomic.c - writing a file so that readers see either the old file or the
+ * whole new one.
+ *
+ * The data goes to "<path>.tmp.<pid>" in the same directory (so the rename
+ * stays within one file system), is flushed and fsync'ed, and is then renamed
+ * over `path`. Every step that can fail (a write to a full disk, the flush, the
+ * close, the rename) is checked and reported as DC_ERR_IO naming `path`; the
+ * temporary file is removed on any failure. Leaves out: fsync of the containing
+ * directory, so after a power cut the rename itself may be lost (the old file
+ * is then still there, whole). Used by safetensors.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deepc/io.h"
+
+dc_status dc_atomic_open(dc_atomic_file *af, const char *path)
+{
+    int len;
+
+    af->fp = NULL;
+    af->path[0] = af->tmp[0] = '\0';
+    if (!path || !path[0])
+        return dc_fail(DC_ERR_ARG, "atomic write: empty path");
+    if (strlen(path) >= sizeof af->path)
+        return dc_fail(DC_ERR_ARG,
+                       "atomic write: path of %zu bytes, at most %zu allowed",
+                       strlen(path), sizeof af->path - 1);
+    memcpy(af->path, path, strlen(path) + 1);
+    len = snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof af->tmp)
+        return dc_fail(DC_ERR_ARG, "%s: temporary file name too long", path);
+
+    af->fp = fopen(af->tmp, "wb");
+    if (!af->fp)
+        return dc_fail(DC_ERR_IO, "%s: cannot create temporary file %s: %s",
+                       path, af->tmp, strerror(errno));
+    return DC_OK;
+}
+
+/* Flushes the stdio buffer and the kernel's cache, then closes; the first error
+ * wins. A write error of an earlier fwrite (ENOSPC, EFBIG) is sticky in ferror,
+ * and errors the buffer still hides come out of fflush or fsync, so none can
+ * pass unseen. */
+static int flush_and_close(FILE *fp, int *err)
+{
+    int failed = 0;
+
+    *err = 0;
+    if (ferror(fp)) {
+        failed = 1;
+        *err = errno ? errno : EIO;
+    }
+    if (!failed && fflush(fp) != 0) {
+        failed = 1;
+        *err = errno;
+    }
+    if (!failed && fsync(fileno(fp)) != 0 && errno != EINVAL) {
+        failed = 1;
+        *err = errno;
+    }
+    if (fclose(fp) != 0 && !failed) {
+        failed = 1;
+        *err = errno;
+    }
+    return failed;
+}
+
+dc_status dc_atomic_commit(dc_atomic_file *af)
+{
+    int err;
+
+    if (!af->fp)
+        return dc_fail(DC_ERR_ARG,
+                       "%s: atomic write committed without an open file",
+                       af->path[0] ? af->path : "(no path)");
+    if (flush_and_close(af->fp, &err)) {
+        af->fp = NULL;
+        remove(af->tmp);
+        return dc_fail(DC_ERR_IO, "%s: writing failed: %s", af->path,
+                       strerror(err));
+    }
+    af->fp = NULL;
+
+    if (rename(af->tmp, af->path) != 0) {
+        err = errno;
+        remove(af->tmp);
+        return dc_fail(DC_ERR_IO, "%s: cannot rename %s into place: %s",
+                       af->path, af->tmp, strerror(err));
+    }
+    return DC_OK;
+}
+
+void dc_atomic_abort(dc_atomic_file *af)
+{
+    if (!af->fp)
+        return;
+    fclose(af->fp);
+    af->fp = NULL;
+    remove(af->tmp);
+}
+
+dc_status dc_write_file_atomic(const char *path, const void *data, size_t n)
+{
+    dc_atomic_file af;
+    dc_status st = dc_atomic_open(&af, path);
+
+    if (st != DC_OK)
+        return st;
+    if (n > 0 && fwrite(data, 1, n, af.fp) != n) {
+        int err = errno;
+
+        dc_atomic_abort(&af);
+        return dc_fail(DC_ERR_IO, "%s: writing %zu bytes failed: %s", path, n,
+                       strerror(err));
+    }
+    return dc_atomic_commit(&af);
+}
