@@ -40,6 +40,7 @@ test-fast: build
 # Under the sanitizers the slow end-to-end runs are left to test-fast.
 test-san: build-san
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	    $(BUILD_SAN)/deepc_tests --jobs 2 --filter '!(e2e/*)'
 
 bench: build

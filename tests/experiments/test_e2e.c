@@ -45,7 +45,7 @@ static void run_folder(const char *root, const char *name, char *out, size_t n)
     out[0] = '\0';
     while ((e = readdir(d)))
         if (e->d_name[0] != '.')
-            snprintf(out, n, "%s/%s", parent, e->d_name);
+            snprintf(out, n, "%.3000s/%.255s", parent, e->d_name);
     closedir(d);
     cr_assert(out[0], "no run folder in %s", parent);
 }
