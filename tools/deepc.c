@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "index.h"
 #include "deepc/data.h"
 #include "deepc/log.h"
 #include "deepc/tensor.h"
@@ -23,6 +24,7 @@ static const char usage_text[] =
     "  data verify NAME        check a dataset's files against their SHA-256 sums\n"
     "  data fetch NAME         say where a dataset comes from and where to put it\n"
     "  bench [MODEL]           training-step throughput (deepc bench --help)\n"
+    "  report [RUNS_DIR]       write an index page of all runs (default runs/)\n"
     "  --help, --version\n";
 
 static const char run_usage[] =
@@ -293,9 +295,11 @@ int main(int argc, char **argv)
         rc = cmd_data(argc, argv);
     else if (!strcmp(cmd, "bench"))
         rc = bench_main(argc - 2, argv + 2);
+    else if (!strcmp(cmd, "report"))
+        rc = index_main(argc - 2, argv + 2);
     else
-        rc = usage_error("unknown command \"%s\"", cmd, "run, list, data, bench, --help, "
-                         "--version");
+        rc = usage_error("unknown command \"%s\"", cmd, "run, list, data, bench, report, "
+                         "--help, --version");
     dc_arena_release();
     return rc;
 }

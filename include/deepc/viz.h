@@ -52,6 +52,8 @@ void dc_report_heading(dc_report *r, const char *text);
 void dc_report_text(dc_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A table: rows x cols cells, row-major, first row is the header (escaped). */
 void dc_report_table(dc_report *r, const char *const *cells, int rows, int cols);
+/* A paragraph holding one link (href and text escaped), e.g. to another run's report. */
+void dc_report_link(dc_report *r, const char *href, const char *text);
 /* Embeds the PNG file at `png_path` with a caption; a missing file becomes a note. */
 void dc_report_image(dc_report *r, const char *png_path, const char *caption);
 dc_status dc_report_write(const dc_report *r, const char *path);

@@ -251,6 +251,21 @@ void dc_report_table(dc_report *r, const char *const *cells, int rows, int cols)
 
 /* Reads a whole PNG file; NULL with `why` filled in if it is missing, unreadable, too
  * large or not a PNG. */
+void dc_report_link(dc_report *r, const char *href, const char *text)
+{
+    if (!r)
+        return;
+    if (!href || !text) {
+        keep_failure(r, dc_fail(DC_ERR_ARG, "dc_report_link: href and text are required"));
+        return;
+    }
+    put(r, "<p><a href=\"");
+    put_escaped(r, href);
+    put(r, "\">");
+    put_escaped(r, text);
+    put(r, "</a></p>\n");
+}
+
 static unsigned char *read_png_file(const char *path, size_t *n, char *why, size_t why_n)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

@@ -111,6 +111,19 @@ Test(e2e, mnist_mlp_quick_learns, .timeout = 300)
     cr_assert_geq(json_num(s, "train_acc"), 0.85);
     cr_assert_eq(json_num(s, "parameters"), 101770);
     cJSON_Delete(s);
+
+    /* The runs index lists it and links its report. */
+    char index[4096], html[1 << 16];
+    snprintf(cmd, sizeof cmd, "%s report %s", DC_TOOL, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0);
+    snprintf(index, sizeof index, "%s/index.html", root);
+    FILE *f = fopen(index, "r");
+    cr_assert_not_null(f, "no %s", index);
+    html[fread(html, 1, sizeof html - 1, f)] = '\0';
+    fclose(f);
+    cr_assert(strstr(html, "1 runs under"), "%s", html);
+    cr_assert(strstr(html, dir + strlen(root) + 1), "index lacks %s", dir);
+    cr_assert(strstr(html, "/report.html\""));
 }
 
 Test(e2e, random_labels_quick_memorises, .timeout = 300)
