@@ -11,7 +11,7 @@
 typedef enum exp_type { EXP_INT, EXP_FLOAT, EXP_STR, EXP_BOOL } exp_type;
 
 /* One --set key. `choices` (may be NULL) lists valid values of a string setting,
- * separated by '|'. */
+ * separated by '|'. A number must lie in [min, max] when min < max. */
 typedef struct exp_setting {
     const char *key;
     exp_type type;
@@ -19,6 +19,8 @@ typedef struct exp_setting {
     const char *full;   /* default under --profile full */
     const char *help;
     const char *choices;
+    double min;
+    double max;
 } exp_setting;
 
 #define EXP_MAX_SETTINGS 32

@@ -443,10 +443,11 @@ static int mnist_mlp_run(exp_ctx *ctx)
 }
 
 static const exp_setting mnist_mlp_settings[] = {
-    {"epochs", EXP_INT, "5", "16", "passes over the training set", NULL},
-    {"batch", EXP_INT, "32", "32", "mini-batch size", NULL},
-    {"lr", EXP_FLOAT, "0.1", "0.001", "SGD learning rate (ignored when sweep=1)", NULL},
-    {"hidden", EXP_INT, "128", "128", "hidden units", NULL},
+    {"epochs", EXP_INT, "5", "16", "passes over the training set", NULL, 1, 100000},
+    {"batch", EXP_INT, "32", "32", "mini-batch size", NULL, 1, 60000},
+    {"lr", EXP_FLOAT, "0.1", "0.001", "SGD learning rate (ignored when sweep=1)", NULL, 0,
+     1e6},
+    {"hidden", EXP_INT, "128", "128", "hidden units", NULL, 1, 100000},
     {"reduction", EXP_STR, "mean", "mean",
      "batch loss as the mean (PyTorch's default) or the sum of per-example losses",
      "mean|sum"},

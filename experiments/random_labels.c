@@ -175,10 +175,11 @@ done:
 }
 
 static const exp_setting random_labels_settings[] = {
-    {"epochs", EXP_INT, "100", "100", "full-batch Adam steps", NULL},
-    {"lr", EXP_FLOAT, "0.001", "0.001", "Adam learning rate", NULL},
-    {"hidden", EXP_INT, "128", "128", "hidden units", NULL},
-    {"train_size", EXP_INT, "128", "128", "first N training images, one batch", NULL},
+    {"epochs", EXP_INT, "100", "100", "full-batch Adam steps", NULL, 1, 1000000},
+    {"lr", EXP_FLOAT, "0.001", "0.001", "Adam learning rate", NULL, 0, 1e6},
+    {"hidden", EXP_INT, "128", "128", "hidden units", NULL, 1, 100000},
+    {"train_size", EXP_INT, "128", "128", "first N training images, one batch", NULL, 1,
+     60000},
     {"test_limit", EXP_INT, "2000", "0", "first N test images (0: all 10000)", NULL},
     {NULL},
 };

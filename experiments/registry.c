@@ -61,6 +61,14 @@ static int in_choices(const char *choices, const char *text)
     return 0;
 }
 
+static int check_range(const exp_setting *s, const char *text, double v)
+{
+    if (s->min < s->max && (v < s->min || v > s->max))
+        return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a value from %g to %g", s->key,
+                       text, s->min, s->max), -1;
+    return 0;
+}
+
 int exp_check_value(const exp_setting *s, const char *text)
 {
     char *end;
@@ -72,14 +80,14 @@ int exp_check_value(const exp_setting *s, const char *text)
         if (!*text || *end || errno || v < 0 || v > 1000000000)
             return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a whole number >= 0", s->key,
                            text), -1;
-        return 0;
+        return check_range(s, text, (double)v);
     }
     case EXP_FLOAT: {
         double v = strtod(text, &end);
         if (!*text || *end || errno || !isfinite(v))
             return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a finite number", s->key,
                            text), -1;
-        return 0;
+        return check_range(s, text, v);
     }
     case EXP_BOOL:
         if (strcmp(text, "0") && strcmp(text, "1"))

@@ -156,6 +156,8 @@ Test(e2e, bad_command_lines_exit_2_naming_the_culprit)
         {"run mnist-mlp --set lr=fast", "lr=fast: expected a finite number"},
         {"run mnist-mlp --set epochs=-3", "epochs=-3: expected a whole number"},
         {"run mnist-mlp --set reduction=max", "expected one of mean|sum"},
+        {"run mnist-mlp --set epochs=0", "epochs=0: expected a value from 1 to"},
+        {"run random-labels --set lr=-1", "lr=-1: expected a value from 0 to"},
         {"run mnist-mlp --profile huge", "unknown profile"},
         {"run mnist-mlp --threads 0", "--threads 0"},
         {"run mnist-mlp --seed", "--seed needs a value"},
