@@ -450,12 +450,12 @@ static const exp_setting mnist_mlp_settings[] = {
     {"hidden", EXP_INT, "128", "128", "hidden units", NULL, 1, 100000},
     {"reduction", EXP_STR, "mean", "mean",
      "batch loss as the mean (PyTorch's default) or the sum of per-example losses",
-     "mean|sum"},
+     "mean|sum", 0, 0},
     {"sweep", EXP_BOOL, "0", "0", "1: train at lr 1e-4, 1e-3, 1e-2, 0.1, 1 and compare",
-     NULL},
+     NULL, 0, 0},
     {"train_limit", EXP_INT, "20000", "0", "use the first N training images (0: all)",
-     NULL},
-    {"test_limit", EXP_INT, "5000", "0", "use the first N test images (0: all)", NULL},
+     NULL, 0, 0},
+    {"test_limit", EXP_INT, "5000", "0", "use the first N test images (0: all)", NULL, 0, 0},
     {NULL},
 };
 

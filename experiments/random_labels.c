@@ -180,7 +180,7 @@ static const exp_setting random_labels_settings[] = {
     {"hidden", EXP_INT, "128", "128", "hidden units", NULL, 1, 100000},
     {"train_size", EXP_INT, "128", "128", "first N training images, one batch", NULL, 1,
      60000},
-    {"test_limit", EXP_INT, "2000", "0", "first N test images (0: all 10000)", NULL},
+    {"test_limit", EXP_INT, "2000", "0", "first N test images (0: all 10000)", NULL, 0, 0},
     {NULL},
 };
 
