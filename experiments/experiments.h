@@ -8,7 +8,9 @@
 
 #include "deepc/run.h"
 
-typedef enum exp_type { EXP_INT, EXP_FLOAT, EXP_STR, EXP_BOOL } exp_type;
+/* EXP_LIST: comma-separated items, each one of `choices` if given, else a number
+ * within [min, max] (a grid search's values). */
+typedef enum exp_type { EXP_INT, EXP_FLOAT, EXP_STR, EXP_BOOL, EXP_LIST } exp_type;
 
 /* One --set key. `choices` (may be NULL) lists valid values of a string setting,
  * separated by '|'. A number must lie in [min, max] when min < max. */
@@ -53,6 +55,10 @@ long exp_int(const exp_ctx *ctx, const char *key);
 double exp_float(const exp_ctx *ctx, const char *key);
 const char *exp_str(const exp_ctx *ctx, const char *key);
 
+/* Splits a validated EXP_LIST setting into at most `max` items (numbers as text);
+ * returns the count. */
+int exp_list(const exp_ctx *ctx, const char *key, char items[][32], int max);
+
 /* Checks `text` against the setting's type and choices. Returns 0, or -1 with a
  * message naming the key, the value and what was expected. */
 int exp_check_value(const exp_setting *s, const char *text);
@@ -67,5 +73,7 @@ const experiment *exp_find(const char *name);
 
 extern const experiment exp_mnist_mlp;
 extern const experiment exp_random_labels;
+extern const experiment exp_tweet_emotion;
+extern const experiment exp_dog_emotion;
 
 #endif

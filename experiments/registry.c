@@ -1,6 +1,7 @@
 /* registry.c - the list of experiments and the typed access to their settings. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 const experiment *const exp_registry[] = {
     &exp_mnist_mlp,
     &exp_random_labels,
+    &exp_dog_emotion,
+    &exp_tweet_emotion,
     NULL,
 };
 
@@ -69,6 +72,48 @@ static int check_range(const exp_setting *s, const char *text, double v)
     return 0;
 }
 
+/* Each comma-separated item of an EXP_LIST value. */
+static int check_list(const exp_setting *s, const char *text)
+{
+    char item[32], *end;
+    const char *p = text;
+
+    do {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0 || n >= sizeof item)
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a comma-separated list of "
+                           "%s", s->key, text, s->choices ? s->choices : "numbers"), -1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (s->choices && !in_choices(s->choices, item))
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: item \"%s\" is not one of %s", s->key,
+                           text, item, s->choices), -1;
+        if (!s->choices) {
+            double v = strtod(item, &end);
+            if (*end || !isfinite(v) || check_range(s, item, v) != 0)
+                return dc_fail(DC_ERR_ARG, "--set %s=%s: item \"%s\" is not a number from "
+                               "%g to %g", s->key, text, item, s->min, s->max), -1;
+        }
+        p = comma ? comma + 1 : NULL;
+    } while (p);
+    return 0;
+}
+
+int exp_list(const exp_ctx *ctx, const char *key, char items[][32], int max)
+{
+    const char *p = value_of(ctx, key);
+    int n = 0;
+
+    while (p && n < max) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        snprintf(items[n++], 32, "%.*s", (int)len, p);
+        p = comma ? comma + 1 : NULL;
+    }
+    return n;
+}
+
 int exp_check_value(const exp_setting *s, const char *text)
 {
     char *end;
@@ -89,6 +134,8 @@ int exp_check_value(const exp_setting *s, const char *text)
                            text), -1;
         return check_range(s, text, v);
     }
+    case EXP_LIST:
+        return check_list(s, text);
     case EXP_BOOL:
         if (strcmp(text, "0") && strcmp(text, "1"))
             return dc_fail(DC_ERR_ARG, "--set %s=%s: expected 0 or 1", s->key, text), -1;
@@ -110,7 +157,7 @@ int exp_record_config(const exp_ctx *ctx, dc_run *run)
            (unsigned long long)ctx->seed, ctx->threads);
     for (int i = 0; i < ctx->n_settings; i++) {
         const exp_setting *s = &ctx->settings[i];
-        if (s->type == EXP_STR)
+        if (s->type == EXP_STR || s->type == EXP_LIST)
             dc_run_config_str(run, s->key, ctx->values[i]);
         else
             dc_run_config_num(run, s->key, strtod(ctx->values[i], NULL));

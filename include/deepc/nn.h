@@ -63,4 +63,57 @@ dc_status dc_linear_layer_init(dc_linear_layer *m, dc_params *p, const char *pre
 /* x [n,in] -> [n,out] */
 dc_tensor *dc_linear_layer_forward(const dc_linear_layer *m, dc_tensor *x);
 
+/* ---- convolutional modules (src/nn/conv.c) ---- */
+
+/* nn.Conv2d (square kernel, dilation 1, zero padding): weight [out, in/groups, k, k],
+ * bias [out]. PyTorch's initialisation: kaiming_uniform with a = sqrt(5), which is
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in/groups * k * k, and the bias from
+ * the same range. */
+typedef struct dc_conv2d_layer {
+    dc_tensor *weight;
+    dc_tensor *bias;  /* NULL without bias */
+    int in, out, kernel, stride, padding, groups;
+} dc_conv2d_layer;
+
+/* Registers "<prefix>.weight" (and "<prefix>.bias" if bias) in p and initialises them
+ * from rng. DC_ERR_ARG with a message on a size < 1, padding < 0, or groups that do not
+ * divide in and out. */
+dc_status dc_conv2d_layer_init(dc_conv2d_layer *m, dc_params *p, const char *prefix,
+                               int in,      /* input channels */
+                               int out,     /* output channels */
+                               int kernel,  /* kernel height = width */
+                               int stride,
+                               int padding,
+                               int groups,  /* in for depthwise */
+                               int bias,    /* 1: with bias */
+                               dc_rng *rng);
+
+/* x [n,in,h,w] -> [n,out,oh,ow] (dc_conv2d). */
+dc_tensor *dc_conv2d_layer_forward(const dc_conv2d_layer *m, dc_tensor *x);
+
+/* nn.BatchNorm1d / BatchNorm2d with affine weights and running statistics: weight 1,
+ * bias 0, buffers running_mean 0 and running_var 1, momentum 0.1, eps 1e-5.
+ * Limitation: PyTorch's state_dict also holds "<prefix>.num_batches_tracked" (an int64
+ * step counter, used only with momentum = None); it is not kept, so a checkpoint saved
+ * here lacks it and load_state_dict needs strict=False (or the key added) in PyTorch. */
+typedef struct dc_batchnorm_layer {
+    dc_tensor *weight;
+    dc_tensor *bias;
+    dc_tensor *running_mean;  /* buffer: saved, not trained */
+    dc_tensor *running_var;   /* buffer: saved, not trained */
+    int num_features;
+    float momentum;
+    float eps;
+} dc_batchnorm_layer;
+
+/* Registers "<prefix>.weight", "<prefix>.bias", "<prefix>.running_mean" and
+ * "<prefix>.running_var" in p, in PyTorch's state_dict order. DC_ERR_ARG on
+ * num_features < 1 or a name already taken. */
+dc_status dc_batchnorm_layer_init(dc_batchnorm_layer *m, dc_params *p, const char *prefix,
+                                  int num_features);
+
+/* x [n,c], [n,c,l] or [n,c,h,w] -> same shape (dc_batch_norm). training = 1 uses the
+ * batch's statistics and updates the running buffers; 0 uses the running buffers. */
+dc_tensor *dc_batchnorm_layer_forward(dc_batchnorm_layer *m, dc_tensor *x, int training);
+
 #endif

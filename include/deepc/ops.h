@@ -96,4 +96,49 @@ dc_tensor *dc_flatten(dc_tensor *x);
 /* Index of the largest of each row of x [n,k] into out[n]. */
 void dc_argmax_rows(const dc_tensor *x, int *out);
 
+/* ---- convolutional networks (src/ops/conv.c, pool.c, norm.c, dropout.c) ---- */
+
+/* 2-D cross-correlation, torch.nn.functional.conv2d with dilation 1 and zero padding:
+ *   y[n,o,i,j] = b[o] + sum_{c,u,v} w[o,c,u,v] x[n, g*C/groups + c, i*s+u-p, j*s+v-p]
+ * where g = o / (O/groups) is o's group and out-of-range x reads as 0.
+ * x [N,C,H,W], w [O, C/groups, KH, KW], b [O] or NULL -> y [N,O,OH,OW] with
+ * OH = (H + 2p - KH) / s + 1 (floor), OW likewise. C and O must divide by groups.
+ * Depthwise convolution is groups = C = O. NULL with a message (naming every shape) on
+ * a mismatch, on stride < 1, padding < 0, groups < 1, or a kernel larger than the
+ * padded input. */
+dc_tensor *dc_conv2d(dc_tensor *x, dc_tensor *w, dc_tensor *b, int stride, int padding,
+                     int groups);
+
+/* Max pooling, torch.nn.functional.max_pool2d(x, kernel, stride, padding) with
+ * dilation 1 and ceil_mode False: x [N,C,H,W] -> [N,C,OH,OW], OH = (H + 2p - k)/s + 1.
+ * Padding counts as -inf. The gradient goes to the first maximum of each window (in
+ * row-major order). NULL with a message on kernel or stride < 1, padding < 0 or
+ * padding > kernel / 2 (PyTorch's rule), or a window larger than the padded input. */
+dc_tensor *dc_max_pool2d(dc_tensor *x, int kernel, int stride, int padding);
+
+/* Global average pooling: x [N,C,H,W] -> [N,C,1,1], the mean of each plane, as
+ * adaptive_avg_pool2d(x, 1).
+ * Limitation: only the 1x1 output size exists; other adaptive sizes have no entry
+ * point. */
+dc_tensor *dc_adaptive_avg_pool2d_1x1(dc_tensor *x);
+
+/* Batch normalisation over dimension 1, torch.nn.functional.batch_norm:
+ *   y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel c,
+ * x [N,C], [N,C,L] or [N,C,H,W]; gamma, beta, running_mean, running_var [C], gamma and
+ * beta may be NULL (affine off: 1 and 0). training: mean and var are the batch's (var
+ * biased), and running_mean/var, if given, are updated in place:
+ * running = (1 - momentum) running + momentum batch, with the unbiased batch variance.
+ * !training: the running statistics are used (they must be given). The running buffers
+ * are never recorded on the tape. NULL with a message on a shape mismatch, a training
+ * batch with one value per channel, momentum outside [0,1] or eps <= 0. */
+dc_tensor *dc_batch_norm(dc_tensor *x, dc_tensor *gamma, dc_tensor *beta,
+                         dc_tensor *running_mean, dc_tensor *running_var, int training,
+                         float momentum, float eps);
+
+/* Inverted dropout: in training each element is zeroed with probability p (mask drawn
+ * from rng) and the rest are scaled by 1/(1-p); backward reuses the mask. Returns x
+ * itself (no copy, nothing recorded) when !training or p == 0. NULL with a message on
+ * p outside [0,1] or a NULL rng in training. */
+dc_tensor *dc_dropout(dc_tensor *x, float p, int training, dc_rng *rng);
+
 #endif

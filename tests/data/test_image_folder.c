@@ -1,0 +1,762 @@
+/* Tests of src/data/imagefolder.c and src/data/prefetch.c: the image-folder
+ * dataset (class and file order, hidden and non-image files, bad images
+ * stopping the load or skipped and counted, CSV lists with quoting and
+ * malformed rows), the stratified split, and the threaded loader (content equal
+ * to applying the pipeline directly, identical batches for any number of
+ * workers and runs, epochs, reset, size checks). Folders are written here with
+ * libpng; the real dog-emotion set is used when found. */
+#define _XOPEN_SOURCE 700
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <png.h>
+
+#include "deepc/data.h"
+#include "deepc/image.h"
+#include "deepc/log.h"
+
+/* ---- a temporary folder of images ---- */
+
+static char tmp[64];
+
+static void make_tmp(void)
+{
+    strcpy(tmp, "/tmp/deepc_folder_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *f)
+{
+    return remove(path);
+}
+
+static void remove_tmp(void)
+{
+    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *in_tmp(const char *name)
+{
+    static char bufs[8][512];
+    static int next;
+    char *p = bufs[next++ % 8];
+
+    snprintf(p, 512, "%s/%s", tmp, name);
+    return p;
+}
+
+static void mkdirs(const char *name)
+{
+    char path[512];
+
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    for (char *p = path + strlen(tmp) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    mkdir(path, 0755);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    FILE *fp = fopen(in_tmp(name), "wb");
+
+    cr_assert_not_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* An h x w RGB PNG whose every pixel is (v, 255 - v, v / 2); the name may end
+ * in .jpg: decoding goes by content. */
+static void write_png(const char *name, int h, int w, int v)
+{
+    png_image img;
+    unsigned char *px = malloc((size_t)h * w * 3);
+
+    cr_assert_not_null(px);
+    for (int i = 0; i < h * w; i++) {
+        px[3 * i] = (unsigned char)v;
+        px[3 * i + 1] = (unsigned char)(255 - v);
+        px[3 * i + 2] = (unsigned char)(v / 2 + (i % 7));
+    }
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)w;
+    img.height = (png_uint_32)h;
+    img.format = PNG_FORMAT_RGB;
+    cr_assert(png_image_write_to_file(&img, in_tmp(name), 0, px, 0, NULL), "%s",
+              img.message);
+    free(px);
+}
+
+/* root/cat: a.png, b.jpg (a PNG inside), gif.jpg (a GIF), sub/c.png;
+ * root/dog: x.png, y.png, z.png (cut short), notes.txt; root/.hidden/h.png. */
+static void make_tree(void)
+{
+    FILE *fp;
+    unsigned char buf[4096];
+    size_t n;
+
+    mkdirs("root/cat/sub");
+    mkdirs("root/dog");
+    mkdirs("root/.hidden");
+    write_png("root/cat/a.png", 10, 12, 10);
+    write_png("root/cat/b.jpg", 8, 8, 20);
+    write_text("root/cat/gif.jpg", "GIF89a\x01\x00\x01\x00");
+    write_png("root/cat/sub/c.png", 9, 6, 30);
+    write_png("root/dog/x.png", 7, 7, 40);
+    write_png("root/dog/y.png", 12, 5, 50);
+    write_png("root/dog/z.png", 30, 30, 60);
+    write_png("root/.hidden/h.png", 4, 4, 70);
+    write_text("root/dog/notes.txt", "not an image");
+
+    /* Cut z.png in half. */
+    fp = fopen(in_tmp("root/dog/z.png"), "rb");
+    n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    fp = fopen(in_tmp("root/dog/z.png"), "wb");
+    fwrite(buf, 1, n / 2, fp);
+    fclose(fp);
+}
+
+static int warnings;
+
+static void count_warnings(dc_log_level level, const char *msg, void *user)
+{
+    warnings += level == DC_LOG_WARN;
+}
+
+/* ---- ImageFolder ---- */
+
+TestSuite(image_folder, .init = make_tmp, .fini = remove_tmp);
+
+Test(image_folder, bad_image_stops_the_load)
+{
+    make_tree();
+    cr_assert_null(dc_imagefolder_load(in_tmp("root"), NULL));
+
+    /* cat/gif.jpg comes before every dog file. */
+    cr_assert(strstr(dc_last_error(),
+                     "cat/gif.jpg: unsupported image format GIF"),
+              "%s", dc_last_error());
+}
+
+Test(image_folder, skip_bad_counts_and_keeps_order)
+{
+    dc_imagefolder_opts o = {.skip_bad = 1};
+    dc_imagefolder *ds;
+    const char *want[] = {"cat/a.png", "cat/b.jpg", "cat/sub/c.png",
+                          "dog/x.png", "dog/y.png"};
+    const int want_label[] = {0, 0, 0, 1, 1}, want_h[] = {10, 8, 9, 7, 12};
+    const int want_v[] = {10, 20, 30, 40, 50};
+
+    make_tree();
+    warnings = 0;
+    dc_log_set_sink(count_warnings, NULL);
+    ds = dc_imagefolder_load(in_tmp("root"), &o);
+    dc_log_set_sink(NULL, NULL);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_eq(dc_imagefolder_len(ds), 5);
+    cr_assert_eq(dc_imagefolder_skipped(ds), 2);
+    cr_assert_eq(warnings, 2);
+    cr_assert_eq(dc_imagefolder_n_classes(ds), 2);
+    cr_assert_str_eq(dc_imagefolder_class_name(ds, 0), "cat");
+    cr_assert_str_eq(dc_imagefolder_class_name(ds, 1), "dog");
+    for (int i = 0; i < 5; i++) {
+        int h, w;
+        const unsigned char *px = dc_imagefolder_pixels(ds, i, &h, &w);
+        const char *path = dc_imagefolder_path(ds, i);
+        cr_assert(strlen(path) > strlen(want[i]) &&
+                      strcmp(path + strlen(path) - strlen(want[i]), want[i]) ==
+                          0,
+                  "image %d is %s, expected %s", i, path, want[i]);
+        cr_assert_eq(dc_imagefolder_labels(ds)[i], want_label[i]);
+        cr_assert_eq(h, want_h[i]);
+        cr_assert_eq(px[0], want_v[i]);
+    }
+    dc_imagefolder_free(ds);
+}
+
+Test(image_folder, float_image_and_cache_resize)
+{
+    dc_imagefolder_opts o = {.skip_bad = 1, .resize = 4, .max_per_class = 1};
+    dc_imagefolder *ds;
+    dc_image img;
+    int h, w;
+
+    make_tree();
+    ds = dc_imagefolder_load(in_tmp("root"), &o);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+
+    /* One per class; a.png 10 x 12 cached as Resize(4): 4 x int(4 * 12 / 10) =
+     * 4 x 4. */
+    cr_assert_eq(dc_imagefolder_len(ds), 2);
+    dc_imagefolder_pixels(ds, 0, &h, &w);
+    cr_assert(h == 4 && w == 4, "%dx%d", h, w);
+    dc_imagefolder_pixels(ds, 1, &h, &w);
+    cr_assert(h == 4 && w == 4, "%dx%d", h, w);
+    dc_image_init(&img);
+    cr_assert_eq(dc_imagefolder_get(ds, 0, &img), DC_OK);
+    cr_assert(img.c == 3 && img.h == 4 && img.w == 4);
+    cr_assert_float_eq(img.data[0], 10 / 255.0f, 1e-6f);
+    cr_assert_float_eq(img.data[16], 245 / 255.0f, 1e-6f);
+    cr_assert_eq(dc_imagefolder_get(ds, 2, &img), DC_ERR_ARG);
+    dc_image_deinit(&img);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_folder, empty_class_and_missing_root)
+{
+    make_tree();
+    mkdirs("root/bird");
+    write_text("root/bird/readme.txt", "no images here");
+    cr_assert_null(dc_imagefolder_load(in_tmp("root"), NULL));
+    cr_assert(strstr(dc_last_error(),
+                     "root/bird: class folder holds no image file"),
+              "%s", dc_last_error());
+    cr_assert_null(dc_imagefolder_load(in_tmp("nowhere"), NULL));
+    cr_assert(strstr(dc_last_error(), "nowhere: cannot open folder"), "%s",
+              dc_last_error());
+    mkdirs("flat");
+    cr_assert_null(dc_imagefolder_load(in_tmp("flat"), NULL));
+    cr_assert(strstr(dc_last_error(), "no class folders"), "%s",
+              dc_last_error());
+}
+
+/* ---- CSV ---- */
+
+Test(image_folder, csv_with_quoting_and_label_folders)
+{
+    dc_imagefolder *ds;
+
+    mkdirs("d/dog");
+    mkdirs("d/cat");
+    write_png("d/a,b.png", 5, 6, 100);
+    write_png("d/dog/only_here.png", 6, 5, 110);
+    write_png("d/cat/c.png", 4, 4, 120);
+
+    /* A quoted name with a comma; a file found under its label's folder; CRLF
+     * lines. */
+    write_text("d/labels.csv",
+               "filename,label\r\n\"a,b.png\",cat\r\nonly_here.png,dog\r\n"
+               "cat/c.png,\"cat\"\r\n");
+    ds = dc_imagefolder_load_csv(in_tmp("d"), in_tmp("d/labels.csv"), NULL);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_eq(dc_imagefolder_len(ds), 3);
+    cr_assert_eq(dc_imagefolder_n_classes(ds), 2);
+    cr_assert_str_eq(dc_imagefolder_class_name(ds, 0), "cat");
+    cr_assert_str_eq(dc_imagefolder_path(ds, 0), in_tmp("d/a,b.png"));
+    cr_assert_str_eq(dc_imagefolder_path(ds, 1), in_tmp("d/dog/only_here.png"));
+    cr_assert_eq(dc_imagefolder_labels(ds)[0], 0);
+    cr_assert_eq(dc_imagefolder_labels(ds)[1], 1);
+    cr_assert_eq(dc_imagefolder_labels(ds)[2], 0);
+    dc_imagefolder_free(ds);
+}
+
+static void expect_csv_error(const char *text, const char *want)
+{
+    write_text("bad.csv", text);
+    cr_assert_null(dc_imagefolder_load_csv(tmp, in_tmp("bad.csv"), NULL));
+    cr_assert(strstr(dc_last_error(), in_tmp("bad.csv")), "no file name: %s",
+              dc_last_error());
+    cr_assert(strstr(dc_last_error(), want), "expected \"%s\" in: %s", want,
+              dc_last_error());
+}
+
+Test(image_folder, malformed_csv_rows)
+{
+    write_png("a.png", 4, 4, 1);
+    expect_csv_error("file,label\na.png,x\na.png,x,extra\n",
+                     "line 3: 3 fields, expected 2");
+    expect_csv_error("file,label\na.png\n", "line 2: 1 field, expected 2");
+    expect_csv_error("file,label\na.png,\n", "line 2: empty label");
+    expect_csv_error("file,label\n\"a.png,x\n", "malformed CSV");
+    expect_csv_error("file,label\na\"b.png,x\n", "line 2: malformed CSV");
+    expect_csv_error("file,label\n", "only a header");
+    expect_csv_error("", "empty");
+    expect_csv_error("just_one_column\na.png,x\n", "line 1: header of 1 field");
+}
+
+Test(image_folder, csv_missing_file_names_the_line)
+{
+    dc_imagefolder_opts o = {.skip_bad = 1};
+    dc_imagefolder *ds;
+
+    write_png("a.png", 4, 4, 1);
+    write_text("l.csv", "file,label\na.png,x\n\nmissing.png,y\n");
+    cr_assert_null(dc_imagefolder_load_csv(tmp, in_tmp("l.csv"), NULL));
+    cr_assert(strstr(dc_last_error(), "missing.png: cannot open"), "%s",
+              dc_last_error());
+    cr_assert(strstr(dc_last_error(), "l.csv line 4"), "%s", dc_last_error());
+
+    /* Skipped, its class stays (an empty class keeps the indices stable). */
+    dc_log_set_level(DC_LOG_ERROR);
+    ds = dc_imagefolder_load_csv(tmp, in_tmp("l.csv"), &o);
+    dc_log_set_level(DC_LOG_INFO);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_eq(dc_imagefolder_len(ds), 1);
+    cr_assert_eq(dc_imagefolder_skipped(ds), 1);
+    cr_assert_eq(dc_imagefolder_n_classes(ds), 2);
+    dc_imagefolder_free(ds);
+}
+
+/* ---- the real dog-emotion set ---- */
+
+/* The dog-emotion folder, or 0 after a loud skip message. */
+static int find_dogs(char *out, size_t n)
+{
+    struct stat st;
+
+    if (dc_data_find(NULL, "dog-emotion", out, n) == DC_OK)
+        return 1;
+    snprintf(out, n, "%s", DC_SOURCE_DIR "/../shared/data/dog-emotion");
+    if (stat(out, &st) == 0)
+        return 1;
+    fprintf(
+        stderr,
+        "\n*** SKIPPED: dog-emotion images not found in $DEEPC_DATA, ./data or "
+        "%s/../shared/data ***\n\n",
+        DC_SOURCE_DIR);
+    return 0;
+}
+
+static void check_dogs(const dc_imagefolder *ds)
+{
+    const char *names[] = {"angry", "happy", "relaxed", "sad"};
+    int count[4] = {0};
+
+    cr_assert_eq(dc_imagefolder_len(ds), 4000);
+    cr_assert_eq(dc_imagefolder_skipped(ds), 0);
+    cr_assert_eq(dc_imagefolder_n_classes(ds), 4);
+    for (int c = 0; c < 4; c++)
+        cr_assert_str_eq(dc_imagefolder_class_name(ds, c), names[c]);
+    for (int i = 0; i < 4000; i++) {
+        int h, w, y = dc_imagefolder_labels(ds)[i];
+        const char *p = dc_imagefolder_path(ds, i);
+        char folder[32];
+        dc_imagefolder_pixels(ds, i, &h, &w);
+
+        /* README: every image was resized to a shorter side of exactly 96. */
+        cr_assert((h == 96 && w >= 96) || (w == 96 && h >= 96), "%s is %dx%d",
+                  p, h, w);
+        cr_assert(y >= 0 && y < 4);
+        count[y]++;
+        snprintf(folder, sizeof folder, "/%s/", names[y]);
+        cr_assert(strstr(p, folder), "%s labelled %s", p, names[y]);
+    }
+    for (int c = 0; c < 4; c++)
+        cr_assert_eq(count[c], 1000);
+}
+
+Test(image_dogs, folder)
+{
+    char dir[1024];
+    dc_imagefolder *ds;
+
+    if (!find_dogs(dir, sizeof dir))
+        cr_skip_test("dog-emotion data not found");
+    ds = dc_imagefolder_load(dir, NULL);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    check_dogs(ds);
+
+    /* Sorted: the first angry file by name. */
+    cr_assert(strstr(dc_imagefolder_path(ds, 0),
+                     "angry/09dUVMcjCDfOtbeYDQg5Fvu3GPHWJg811.jpg"),
+              "%s", dc_imagefolder_path(ds, 0));
+    dc_imagefolder_free(ds);
+}
+
+Test(image_dogs, csv)
+{
+    char dir[1024], csv[1100];
+    dc_imagefolder *ds;
+
+    if (!find_dogs(dir, sizeof dir))
+        cr_skip_test("dog-emotion data not found");
+    snprintf(csv, sizeof csv, "%s/labels.csv", dir);
+    ds = dc_imagefolder_load_csv(dir, csv, NULL);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    check_dogs(ds);
+    dc_imagefolder_free(ds);
+}
+
+/* ---- stratified split ---- */
+
+static void check_partition(const dc_split *s, int n)
+{
+    char *seen = calloc((size_t)n, 1);
+
+    cr_assert_not_null(seen);
+    for (int k = 0; k < s->n_splits; k++)
+        for (int i = 0; i < s->n[k]; i++) {
+            int e = s->idx[k][i];
+            cr_assert(e >= 0 && e < n);
+            cr_assert_eq(seen[e], 0, "example %d in two parts", e);
+            seen[e] = 1;
+            if (i > 0)
+                cr_assert_lt(s->idx[k][i - 1], e, "part %d not ascending", k);
+        }
+    for (int e = 0; e < n; e++)
+        cr_assert_eq(seen[e], 1, "example %d in no part", e);
+    free(seen);
+}
+
+Test(image_split, proportions_per_class)
+{
+    int labels[4000], per[3][4] = {{0}};
+    const float f[3] = {0.7f, 0.15f, 0.15f};
+    dc_split s, t;
+
+    /* Classes interleaved, as in a shuffled list. */
+    for (int i = 0; i < 4000; i++)
+        labels[i] = (i * 7) % 4;
+    cr_assert_eq(dc_split_stratified(labels, 4000, f, 3, 42, &s), DC_OK, "%s",
+                 dc_last_error());
+    cr_assert(s.n[0] == 2800 && s.n[1] == 600 && s.n[2] == 600, "%d %d %d",
+              s.n[0], s.n[1], s.n[2]);
+    check_partition(&s, 4000);
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < s.n[k]; i++)
+            per[k][labels[s.idx[k][i]]]++;
+    for (int c = 0; c < 4; c++)
+        cr_assert(per[0][c] == 700 && per[1][c] == 150 && per[2][c] == 150);
+
+    /* Same seed, same split; another seed, another. */
+    cr_assert_eq(dc_split_stratified(labels, 4000, f, 3, 42, &t), DC_OK);
+    cr_assert_eq(memcmp(s.idx[1], t.idx[1], 600 * sizeof(int)), 0);
+    dc_split_deinit(&t);
+    cr_assert_eq(dc_split_stratified(labels, 4000, f, 3, 43, &t), DC_OK);
+    cr_assert_neq(memcmp(s.idx[1], t.idx[1], 600 * sizeof(int)), 0);
+    dc_split_deinit(&t);
+    dc_split_deinit(&s);
+}
+
+Test(image_split, uneven_classes_use_largest_remainders)
+{
+    int labels[21];
+    const float f[3] = {0.7f, 0.15f, 0.15f};
+    dc_split s;
+    int per[3][3] = {{0}};
+
+    /* Class sizes 7, 13, 1. 7 -> 4.9, 1.05, 1.05: floors 4, 1, 1, the leftover
+     * to the largest shortfall: 5, 1, 1. 13 -> 9.1, 1.95, 1.95: floors 9, 1, 1;
+     * the parts' targets after 20 examples are 14, 3, 3, so the two leftovers
+     * go to parts 1 and 2: 9, 2, 2. 1 -> 1, 0, 0. */
+    for (int i = 0; i < 21; i++)
+        labels[i] = i < 7 ? 0 : i < 20 ? 1 : 2;
+    cr_assert_eq(dc_split_stratified(labels, 21, f, 3, 1, &s), DC_OK);
+    check_partition(&s, 21);
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < s.n[k]; i++)
+            per[k][labels[s.idx[k][i]]]++;
+    cr_assert(per[0][0] == 5 && per[1][0] == 1 && per[2][0] == 1);
+    cr_assert(per[0][1] == 9 && per[1][1] == 2 && per[2][1] == 2);
+    cr_assert(per[0][2] == 1 && per[1][2] == 0 && per[2][2] == 0);
+    dc_split_deinit(&s);
+}
+
+Test(image_split, bad_arguments)
+{
+    int labels[4] = {0, 1, -1, 0};
+    const float f[2] = {0.5f, 0.4f}, g[2] = {0.5f, 0.5f};
+    dc_split s;
+
+    cr_assert_eq(dc_split_stratified(labels, 4, f, 2, 1, &s), DC_ERR_ARG);
+    cr_assert(strstr(dc_last_error(), "sum to 0.9"), "%s", dc_last_error());
+    cr_assert_eq(dc_split_stratified(labels, 4, g, 2, 1, &s), DC_ERR_ARG);
+    cr_assert(strstr(dc_last_error(), "label 2 is -1"), "%s", dc_last_error());
+    cr_assert_eq(dc_split_stratified(labels, 4, g, 0, 1, &s), DC_ERR_ARG);
+}
+
+/* ---- the threaded loader ---- */
+
+/* 3 classes of 7 PNGs each, sizes varying from 9 to 23 pixels a side. */
+static dc_imagefolder *small_set(void)
+{
+    const char *cls[] = {"c0", "c1", "c2"};
+    dc_imagefolder *ds;
+
+    for (int c = 0; c < 3; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "set/%s", cls[c]);
+        mkdirs(name);
+        for (int i = 0; i < 7; i++) {
+            snprintf(name, sizeof name, "set/%s/%02d.png", cls[c], i);
+            write_png(name, 9 + (i * 5 + c * 3) % 15, 9 + (i * 3 + c * 7) % 15,
+                      30 * c + 9 * i);
+        }
+    }
+    dc_log_set_level(DC_LOG_WARN);
+    ds = dc_imagefolder_load(in_tmp("set"), NULL);
+    dc_log_set_level(DC_LOG_INFO);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    return ds;
+}
+
+static void augment(dc_pipeline *p)
+{
+    const float mean[3] = {0.5f, 0.5f, 0.5f}, std[3] = {0.25f, 0.25f, 0.25f};
+    dc_transform t[] = {
+        dc_transform_random_resized_crop(8, 8),
+        dc_transform_random_hflip(),
+        dc_transform_random_rotation(20.0f),
+        dc_transform_color_jitter(0.4f, 0.4f, 0.4f, 0.1f),
+        dc_transform_normalize(mean, std),
+    };
+
+    dc_pipeline_init(p);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        cr_assert_eq(dc_pipeline_add(p, &t[i]), DC_OK);
+}
+
+/* Every batch of `epochs` epochs, examples and labels, one after another. */
+typedef struct run {
+    float *x;
+    int *y;
+    int n, batches;
+} run;
+
+static run collect(const dc_imagefolder *ds, const int *idx, int n,
+                   const dc_pipeline *p, dc_prefetch_opts o, int epochs)
+{
+    dc_prefetch *pf = dc_prefetch_new(ds, idx, n, p, &o);
+    run r = {0};
+    size_t cap = 0;
+
+    cr_assert_not_null(pf, "%s", dc_last_error());
+    for (int e = 0; e < epochs; e++) {
+        dc_tensor *x;
+        const int *y;
+        int b;
+        dc_prefetch_reset(pf);
+        while (dc_prefetch_next(pf, &x, &y, &b) == DC_OK && b > 0) {
+            size_t per = x->size / (size_t)b;
+            cr_assert(x->ndim == 4 && x->shape[0] == b && x->shape[1] == 3);
+            if ((size_t)(r.n + b) * per > cap) {
+                cap = ((size_t)(r.n + b) * per) * 2;
+                r.x = realloc(r.x, cap * sizeof(float));
+                r.y = realloc(r.y, cap / per * sizeof(int));
+            }
+            memcpy(r.x + (size_t)r.n * per, x->data, x->size * sizeof(float));
+            memcpy(r.y + r.n, y, (size_t)b * sizeof(int));
+            r.n += b;
+            r.batches++;
+            dc_step_end();
+        }
+        cr_assert_eq(b, 0, "%s", dc_last_error());
+    }
+    dc_prefetch_free(pf);
+    return r;
+}
+
+static int same_run(run a, run b, size_t per)
+{
+    return a.n == b.n && a.batches == b.batches &&
+           memcmp(a.x, b.x, (size_t)a.n * per * sizeof(float)) == 0 &&
+           memcmp(a.y, b.y, (size_t)a.n * sizeof(int)) == 0;
+}
+
+static void free_run(run r)
+{
+    free(r.x);
+    free(r.y);
+}
+
+TestSuite(image_prefetch, .init = make_tmp, .fini = remove_tmp);
+
+Test(image_prefetch, deterministic_for_any_workers_and_runs)
+{
+    dc_imagefolder *ds = small_set();
+    dc_pipeline p;
+    dc_prefetch_opts o = {.batch = 5, .shuffle = 1, .workers = 2, .seed = 11};
+    run a, b, c, d, e;
+    size_t per = 3 * 8 * 8;
+
+    augment(&p);
+    a = collect(ds, NULL, 0, &p, o, 2);
+    b = collect(ds, NULL, 0, &p, o, 2);
+    cr_assert_eq(a.n, 42);
+    cr_assert_eq(a.batches,
+                 10); /* 21 examples: 4 full batches and one of 1, twice */
+    cr_assert(same_run(a, b, per), "two runs with the same seed differ");
+
+    o.workers = 1;
+    c = collect(ds, NULL, 0, &p, o, 2);
+    cr_assert(same_run(a, c, per), "1 worker differs from 2");
+    o.workers = 4;
+    o.depth = 1;
+    d = collect(ds, NULL, 0, &p, o, 2);
+    cr_assert(same_run(a, d, per),
+              "4 workers with depth 1 differ from 2 workers");
+
+    o.seed = 12;
+    e = collect(ds, NULL, 0, &p, o, 2);
+    cr_assert(!same_run(a, e, per), "seeds 11 and 12 gave the same batches");
+
+    /* The two epochs differ (another order, other augmentations). */
+    cr_assert_neq(memcmp(a.x, a.x + 21 * per, 21 * per * sizeof(float)), 0);
+    free_run(a);
+    free_run(b);
+    free_run(c);
+    free_run(d);
+    free_run(e);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_prefetch, batches_hold_the_pipeline_output)
+{
+    dc_imagefolder *ds = small_set();
+    dc_pipeline p;
+    dc_transform t[2] = {dc_transform_resize(12),
+                         dc_transform_center_crop(10, 10)};
+    dc_prefetch_opts o = {.batch = 4, .workers = 3};
+    int idx[6] = {20, 3, 3, 11, 0, 7};
+    dc_image img;
+    run r;
+
+    /* A fixed pipeline and no shuffling: example i must be the pipeline applied
+     * to image idx[i], with its label. */
+    dc_pipeline_init(&p);
+    cr_assert_eq(dc_pipeline_add(&p, &t[0]), DC_OK);
+    cr_assert_eq(dc_pipeline_add(&p, &t[1]), DC_OK);
+    r = collect(ds, idx, 6, &p, o, 1);
+    cr_assert_eq(r.n, 6);
+    cr_assert_eq(r.batches, 2);
+    dc_image_init(&img);
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(dc_imagefolder_get(ds, idx[i], &img), DC_OK);
+        cr_assert_eq(dc_pipeline_apply(&p, &img, NULL, NULL), DC_OK);
+        cr_assert(img.h == 10 && img.w == 10);
+        cr_assert_eq(memcmp(r.x + (size_t)i * 300, img.data,
+                            300 * sizeof(float)),
+                     0, "example %d differs from the pipeline's output", i);
+        cr_assert_eq(r.y[i], dc_imagefolder_labels(ds)[idx[i]]);
+    }
+    dc_image_deinit(&img);
+    free_run(r);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_prefetch, epochs_cover_every_example_and_reset_drops_the_rest)
+{
+    dc_imagefolder *ds = small_set();
+    dc_pipeline p;
+    dc_prefetch_opts o = {.batch = 4,
+                          .shuffle = 1,
+                          .drop_last = 1,
+                          .workers = 2,
+                          .seed = 5};
+    dc_prefetch *pf;
+    dc_tensor *x;
+    const int *y;
+    int b, count[3] = {0}, seen = 0;
+    size_t cap0;
+    run fresh;
+
+    augment(&p);
+    pf = dc_prefetch_new(ds, NULL, 0, &p, &o);
+    cr_assert_not_null(pf, "%s", dc_last_error());
+    cr_assert_eq(dc_prefetch_batches(pf),
+                 5); /* 21 / 4, the short batch dropped */
+
+    /* Epoch 0 starts by itself; take one batch, then move on to epoch 1. */
+    cr_assert_eq(dc_prefetch_next(pf, &x, &y, &b), DC_OK);
+    cr_assert_eq(b, 4);
+    dc_step_end();
+    dc_prefetch_reset(pf);
+
+    /* Epoch 1 must equal a fresh loader's second epoch. */
+    fresh = collect(ds, NULL, 0, &p, o, 2);
+    cap0 = dc_arena_capacity();
+    while (dc_prefetch_next(pf, &x, &y, &b) == DC_OK && b > 0) {
+        cr_assert_eq(memcmp(x->data, fresh.x + (size_t)(20 + seen) * 192,
+                            x->size * sizeof(float)),
+                     0, "epoch 1 differs at %d", seen);
+        for (int i = 0; i < b; i++)
+            count[y[i]]++;
+        seen += b;
+        dc_step_end();
+    }
+    cr_assert_eq(seen, 20);
+    cr_assert_eq(count[0] + count[1] + count[2], 20);
+
+    /* The end of an epoch repeats until reset; the arena has stopped growing. */
+    cr_assert_eq(dc_prefetch_next(pf, &x, &y, &b), DC_OK);
+    cr_assert_eq(b, 0);
+    cr_assert_eq(dc_arena_capacity(), cap0);
+    dc_prefetch_free(pf);
+    free_run(fresh);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_prefetch, size_and_argument_checks)
+{
+    dc_imagefolder *ds = small_set();
+    dc_pipeline p;
+    dc_transform t = dc_transform_resize(8);
+    dc_prefetch_opts o = {.batch = 4, .workers = 2};
+    int bad[2] = {0, 21};
+
+    /* Resize(int) alone keeps the aspect, so sizes differ: refused up front. */
+    dc_pipeline_init(&p);
+    cr_assert_eq(dc_pipeline_add(&p, &t), DC_OK);
+    cr_assert_null(dc_prefetch_new(ds, NULL, 0, &p, &o));
+    cr_assert(strstr(dc_last_error(), "a batch needs one size"), "%s",
+              dc_last_error());
+
+    t = dc_transform_center_crop(8, 8);
+    cr_assert_eq(dc_pipeline_add(&p, &t), DC_OK);
+    cr_assert_null(dc_prefetch_new(ds, bad, 2, &p, &o));
+    cr_assert(strstr(dc_last_error(), "indices[1] = 21"), "%s",
+              dc_last_error());
+    o.workers = 0;
+    cr_assert_null(dc_prefetch_new(ds, NULL, 0, &p, &o));
+    cr_assert(strstr(dc_last_error(), "workers 0"), "%s", dc_last_error());
+    o.workers = 1;
+    o.batch = 30;
+    o.drop_last = 1;
+    cr_assert_null(dc_prefetch_new(ds, NULL, 0, &p, &o));
+    dc_imagefolder_free(ds);
+}
+
+Test(image_prefetch, real_dogs_split_and_train_batches)
+{
+    char dir[1024];
+    dc_imagefolder_opts fo = {.max_per_class = 30};
+    dc_imagefolder *ds;
+    dc_split s;
+    const float f[3] = {0.7f, 0.15f, 0.15f};
+    dc_pipeline p;
+    dc_prefetch_opts o = {.batch = 16, .shuffle = 1, .workers = 2, .seed = 3};
+    run r;
+
+    if (!find_dogs(dir, sizeof dir))
+        cr_skip_test("dog-emotion data not found");
+    ds = dc_imagefolder_load(dir, &fo);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_eq(dc_imagefolder_len(ds), 120);
+    cr_assert_eq(dc_split_stratified(dc_imagefolder_labels(ds), 120, f, 3, 7,
+                                     &s),
+                 DC_OK);
+    cr_assert(s.n[0] == 84 && s.n[1] == 18 && s.n[2] == 18);
+    augment(&p);
+    r = collect(ds, s.idx[0], s.n[0], &p, o, 1);
+    cr_assert_eq(r.n, 84);
+    cr_assert_eq(r.batches, 6);
+    for (int i = 0; i < 84; i++)
+        cr_assert(r.y[i] >= 0 && r.y[i] < 4);
+    for (size_t i = 0; i < (size_t)84 * 192; i++)
+        cr_assert(isfinite(r.x[i]) && r.x[i] >= -2.0f && r.x[i] <= 2.0f);
+    free_run(r);
+    dc_split_deinit(&s);
+    dc_imagefolder_free(ds);
+}
