@@ -641,19 +641,19 @@ static const exp_setting tweet_emotion_settings[] = {
     {"lr", EXP_LIST, "0.001", "0.001,0.0001", "learning rates to search", NULL, 0, 10},
     {"optim", EXP_LIST, "adam", "adam,sgd", "optimizers (sgd has momentum 0.9)", "adam|sgd",
      0, 0},
-    {"epochs", EXP_INT, "2", "5", "epochs per configuration", NULL, 1, 10000},
+    {"epochs", EXP_INT, "3", "5", "epochs per configuration", NULL, 1, 10000},
     {"batch", EXP_INT, "32", "32", "mini-batch size", NULL, 1, 100000},
     {"max_len", EXP_INT, "0", "0", "cap on tokens per tweet (0: none)", NULL, 0, 100000},
     {"vectors", EXP_STR, "word2vec", "word2vec",
      "word2vec (train skip-gram here), glove (the GloVe file in the data folder), or a "
      "path to a word2vec/GloVe file", NULL, 0, 0},
     {"w2v_dim", EXP_INT, "50", "300", "size of trained word2vec vectors", NULL, 1, 4096},
-    {"w2v_epochs", EXP_INT, "2", "5", "word2vec training epochs", NULL, 1, 1000},
+    {"w2v_epochs", EXP_INT, "5", "5", "word2vec training epochs", NULL, 1, 1000},
     {"w2v_min_count", EXP_INT, "2", "2", "word2vec minimum word count", NULL, 1, 1000000},
     {"val_fraction", EXP_FLOAT, "0.1", "0.1", "share of training tweets for validation",
      NULL, 0.01, 0.9},
-    {"train_limit", EXP_INT, "3000", "0", "N random training rows (0: all)", NULL, 0, 0},
-    {"test_limit", EXP_INT, "1000", "0", "N random test rows (0: all)", NULL, 0, 0},
+    {"train_limit", EXP_INT, "8000", "0", "N random training rows (0: all)", NULL, 0, 0},
+    {"test_limit", EXP_INT, "1500", "0", "N random test rows (0: all)", NULL, 0, 0},
     {NULL},
 };
 

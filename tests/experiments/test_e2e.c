@@ -195,3 +195,65 @@ Test(e2e, data_verify_mnist_passes_on_the_bundled_files)
     snprintf(cmd, sizeof cmd, "%s data verify mnist --data-dir %s", DC_TOOL, MNIST_DIR);
     cr_assert_eq(run_cmd(cmd, NULL, 0), 0);
 }
+
+/* The shared data folder ($DEEPC_DATA, as make test sets it), or NULL. */
+static const char *shared_data(const char *dataset)
+{
+    static char path[4096];
+    const char *root = getenv("DEEPC_DATA");
+
+    if (!root)
+        return NULL;
+    snprintf(path, sizeof path, "%s/%s", root, dataset);
+    return access(path, R_OK) == 0 ? root : NULL;
+}
+
+Test(e2e, dog_emotion_quick_runs_on_real_photos, .timeout = 600)
+{
+    char root[64], cmd[8192], dir[4096];
+    const char *data = shared_data("dog-emotion");
+    static const char *const files[] = {"config.json", "log.txt", "metrics.csv",
+        "summary.json", "splits.csv", "class_counts.png", "samples_raw.png",
+        "samples_augmented.png", "loss.png", "accuracy.png", "confusion.png",
+        "model.safetensors", "report.html", NULL};
+
+    if (!data)
+        cr_skip_test("SKIPPED LOUDLY: dog-emotion data not found under $DEEPC_DATA");
+    make_tmp_root(root);
+    snprintf(cmd, sizeof cmd, "%s run dog-emotion --profile quick --data-dir %s --out %s "
+             "--threads 2 --quiet", DC_TOOL, data, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0, "%s failed", cmd);
+    run_folder(root, "dog-emotion", dir, sizeof dir);
+    expect_files(dir, files);
+
+    cJSON *s = read_json(dir, "summary.json");
+    cr_assert_eq(json_num(s, "parameters"), 53940);
+    cr_assert(json_num(s, "test_acc") >= 0.0 && json_num(s, "test_acc") <= 1.0);
+    cr_assert_geq(json_num(s, "best_epoch"), 1);
+    cJSON_Delete(s);
+}
+
+Test(e2e, tweet_emotion_quick_runs_on_real_tweets, .timeout = 600)
+{
+    char root[64], cmd[8192], dir[4096];
+    static const char *const files[] = {"grid.csv", "class_counts.png", "confusion_GRU.png",
+        "confusion_LSTM.png", "loss_GRU.png", "accuracy_LSTM.png", "model_GRU.safetensors",
+        "report.html", NULL};
+
+    make_tmp_root(root);
+    snprintf(cmd, sizeof cmd, "%s run tweet-emotion --profile quick --data-dir %s --out %s "
+             "--threads 2 --quiet", DC_TOOL, MNIST_DIR, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0, "%s failed", cmd);
+    run_folder(root, "tweet-emotion", dir, sizeof dir);
+    expect_files(dir, files);
+
+    /* Three classes, the largest 37%: a working classifier beats always-happiness on
+     * validation. The quick vectors are trained on 7k tweets and miss more test words,
+     * so test accuracy is only checked to be a real measurement. */
+    cJSON *s = read_json(dir, "summary.json");
+    cr_assert_gt(json_num(s, "GRU_val_acc"), 0.42, "GRU %.4f", json_num(s, "GRU_val_acc"));
+    cr_assert_gt(json_num(s, "LSTM_val_acc"), 0.42, "LSTM %.4f",
+                 json_num(s, "LSTM_val_acc"));
+    cr_assert(json_num(s, "GRU_test_acc") > 0.3 && json_num(s, "GRU_test_acc") < 1.0);
+    cJSON_Delete(s);
+}
