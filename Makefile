@@ -48,7 +48,7 @@ test-san: build-san
 	    || { echo "sanitizer reports above"; exit 1; }
 
 bench: build
-	/usr/bin/python3 bench/compare mlp
+	/usr/bin/python3 bench/compare mlp dog gru lstm
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
