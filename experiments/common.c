@@ -23,10 +23,20 @@ dc_run *exp_begin(const exp_ctx *ctx, const char *name)
 dc_dataset *exp_load_mnist(const exp_ctx *ctx, const char *split, int limit)
 {
     char dir[4096];
+    dc_dataset *ds;
 
-    if (dc_data_find(ctx->data_dir, "mnist", dir, sizeof dir) != DC_OK)
+    if (dc_data_find(ctx->data_dir, "mnist", dir, sizeof dir) != DC_OK
+        || !(ds = dc_mnist_load_split(dir, split, limit)))
         return NULL;
-    return dc_mnist_load_split(dir, split, limit);
+
+    /* The course's networks read 784 inputs: any other image size is the wrong data. */
+    if (ds->x->shape[2] != 28 || ds->x->shape[3] != 28) {
+        dc_fail(DC_ERR_FORMAT, "%s: %s images are %dx%d, expected MNIST's 28x28", dir, split,
+                ds->x->shape[2], ds->x->shape[3]);
+        dc_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
 }
 
 void exp_plot_epochs(dc_run *run, const char *file, const char *title, const char *ylabel,
@@ -74,6 +84,15 @@ void exp_report_settings(dc_report *r, const exp_ctx *ctx)
     }
     dc_report_heading(r, "Settings");
     dc_report_table(r, cells, k / 2, 2);
+}
+
+int exp_end(dc_run *run, int rc)
+{
+    if (rc != 0)
+        dc_run_failed(run, dc_last_error());
+    if (dc_run_end(run) != DC_OK)
+        rc = -1;
+    return rc;
 }
 
 int exp_report_finish(dc_report *r, dc_run *run)

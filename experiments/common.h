@@ -24,7 +24,11 @@ void exp_plot_epochs(dc_run *run, const char *file, const char *title, const cha
 /* Adds a "name value" two-column table of a run's settings to the report. */
 void exp_report_settings(dc_report *r, const exp_ctx *ctx);
 
-/* Writes report.html into the run folder and logs its path. */
+/* Closes a run: on failure (rc != 0) records dc_last_error() in summary.json and
+ * log.txt first. Returns rc, or -1 if closing failed. */
+int exp_end(dc_run *run, int rc);
+
+/* Writes report.html into the run folder and logs its path; -1 on failure. */
 int exp_report_finish(dc_report *r, dc_run *run);
 
 #endif

@@ -361,8 +361,8 @@ static void report_classes(dc_report *r, const dog_data *d, const int *counts)
     dc_report_table(r, cells, k + 1, 4);
 }
 
-static void report(const exp_ctx *ctx, dc_run *run, const dog_data *d, const dog_history *h,
-                   size_t params, double test_acc, const int *counts)
+static int report(const exp_ctx *ctx, dc_run *run, const dog_data *d, const dog_history *h,
+                  size_t params, double test_acc, const int *counts)
 {
     dc_report *r = dc_report_new("dog-emotion: a 54k-parameter CNN reads dog emotions");
     char path[4200];
@@ -390,8 +390,9 @@ static void report(const exp_ctx *ctx, dc_run *run, const dog_data *d, const dog
                     "Test confusion matrix");
     report_classes(r, d, counts);
     exp_report_settings(r, ctx);
-    exp_report_finish(r, run);
+    int rc = exp_report_finish(r, run);
     dc_report_free(r);
+    return rc;
 }
 
 /* ---- the run ---- */
@@ -474,7 +475,8 @@ static int dog_emotion_run(exp_ctx *ctx)
                       counts) != 0)
         goto done;
     plot_curves(run, &h);
-    report(ctx, run, &d, &h, dc_params_count(net.params), test_acc, counts);
+    if (report(ctx, run, &d, &h, dc_params_count(net.params), test_acc, counts) != 0)
+        goto done;
     dc_run_summary_num(run, "parameters", (double)dc_params_count(net.params));
     dc_run_summary_num(run, "best_val_acc", h.best_val);
     dc_run_summary_num(run, "best_epoch", h.best_epoch);
@@ -488,9 +490,7 @@ done:
         free(h.cols[c]);
     dog_net_free(&net);
     data_free(&d);
-    if (dc_run_end(run) != DC_OK)
-        rc = -1;
-    return rc;
+    return exp_end(run, rc);
 }
 
 static const exp_setting dog_emotion_settings[] = {

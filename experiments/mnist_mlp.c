@@ -285,8 +285,8 @@ static void plot_single(dc_run *run, const mlp_history *h)
                     h->epochs, 0);
 }
 
-static void report_single(const exp_ctx *ctx, dc_run *run, const mlp_history *h,
-                          const mlp_data *d)
+static int report_single(const exp_ctx *ctx, dc_run *run, const mlp_history *h,
+                         const mlp_data *d)
 {
     dc_report *r = dc_report_new("mnist-mlp: a network from scratch on MNIST");
     char path[4200];
@@ -304,8 +304,9 @@ static void report_single(const exp_ctx *ctx, dc_run *run, const mlp_history *h,
     dc_report_image(r, dc_run_path(run, "accuracy.png", path, sizeof path),
                     "Accuracy per epoch (train: running average over the epoch)");
     exp_report_settings(r, ctx);
-    exp_report_finish(r, run);
+    int rc = exp_report_finish(r, run);
     dc_report_free(r);
+    return rc;
 }
 
 static void summarise(dc_run *run, const mlp_history *h, const char *prefix)
@@ -336,7 +337,8 @@ static int run_single(const exp_ctx *ctx, dc_run *run, const mlp_data *d)
     dc_run_summary_num(run, "parameters", (double)(m.w1->size + m.b1->size + m.w2->size
                                                    + m.b2->size));
     plot_single(run, &h);
-    report_single(ctx, run, &h, d);
+    if (report_single(ctx, run, &h, d) != 0)
+        goto done;
     dc_log(DC_LOG_INFO, "final: train accuracy %.4f, test accuracy %.4f",
            h.cols[COL_TRAIN_ACC][h.epochs - 1], h.cols[COL_TEST_ACC][h.epochs - 1]);
     rc = 0;
@@ -351,7 +353,7 @@ static const float sweep_lrs[N_SWEEP] = {1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.0f};
 static const char *const sweep_names[N_SWEEP] = {"lr 1e-4", "lr 1e-3", "lr 1e-2", "lr 0.1",
                                                  "lr 1"};
 
-static void sweep_outputs(const exp_ctx *ctx, dc_run *run, mlp_history *h)
+static int sweep_outputs(const exp_ctx *ctx, dc_run *run, mlp_history *h)
 {
     const double *ys[N_SWEEP];
     char cells[(N_SWEEP + 1) * 5][32], path[4200];
@@ -389,8 +391,9 @@ static void sweep_outputs(const exp_ctx *ctx, dc_run *run, mlp_history *h)
     dc_report_image(r, dc_run_path(run, "sweep_train_loss.png", path, sizeof path),
                     "Training loss per epoch, one curve per learning rate");
     exp_report_settings(r, ctx);
-    exp_report_finish(r, run);
+    int rc = exp_report_finish(r, run);
     dc_report_free(r);
+    return rc;
 }
 
 static int run_sweep(const exp_ctx *ctx, dc_run *run, const mlp_data *d)
@@ -412,7 +415,7 @@ static int run_sweep(const exp_ctx *ctx, dc_run *run, const mlp_data *d)
         mlp_manual_free(&m);
     }
     if (rc == 0)
-        sweep_outputs(ctx, run, h);
+        rc = sweep_outputs(ctx, run, h);
     for (int i = 0; i < N_SWEEP; i++)
         history_free(&h[i]);
     return rc;
@@ -437,9 +440,7 @@ static int mnist_mlp_run(exp_ctx *ctx)
     }
     dc_dataset_free(d.train);
     dc_dataset_free(d.test);
-    if (dc_run_end(run) != DC_OK)
-        rc = -1;
-    return rc;
+    return exp_end(run, rc);
 }
 
 static const exp_setting mnist_mlp_settings[] = {

@@ -86,7 +86,7 @@ static int fit(const exp_ctx *ctx, dc_run *run, rl_net *net, const dc_dataset *t
         for (int c = 0; c < N_C; c++)
             cols[c][e] = row[c];
         dc_run_metrics_row(run, row, N_C);
-        if ((e + 1) % 10 == 0 || e == 0)
+        if ((e + 1) % 10 == 0 || e == 0 || e + 1 == epochs)
             dc_log(DC_LOG_INFO, "epoch %3d/%d  train loss %.5f acc %.4f  test loss %.4f "
                    "acc %.4f", e + 1, epochs, row[C_TRAIN_LOSS], row[C_TRAIN_ACC],
                    row[C_TEST_LOSS], row[C_TEST_ACC]);
@@ -95,8 +95,8 @@ static int fit(const exp_ctx *ctx, dc_run *run, rl_net *net, const dc_dataset *t
     return 0;
 }
 
-static void outputs(const exp_ctx *ctx, dc_run *run, rl_net *net, double **cols, int epochs,
-                    int n_train, int n_test)
+static int outputs(const exp_ctx *ctx, dc_run *run, rl_net *net, double **cols, int epochs,
+                   int n_train, int n_test)
 {
     const char *labels[] = {"train (random labels)", "test (random labels)"};
     const double *loss[] = {cols[C_TRAIN_LOSS], cols[C_TEST_LOSS]};
@@ -109,8 +109,11 @@ static void outputs(const exp_ctx *ctx, dc_run *run, rl_net *net, double **cols,
                     loss, 2, epochs, 0);
     exp_plot_epochs(run, "accuracy.png", "Random labels: accuracy", "accuracy", labels, acc,
                     2, epochs, 0);
-    dc_params_save(net->params, dc_run_path(run, "model.safetensors", path, sizeof path),
-                   NULL, 0);
+    if (dc_params_save(net->params, dc_run_path(run, "model.safetensors", path, sizeof path),
+                       NULL, 0) != DC_OK) {
+        dc_report_free(r);
+        return -1;
+    }
 
     dc_report_text(r, "A 784-128(ReLU)-2 network trained with Adam on the first %d MNIST "
                    "training images, each labelled by a fair coin; tested on %d test images "
@@ -123,8 +126,9 @@ static void outputs(const exp_ctx *ctx, dc_run *run, rl_net *net, double **cols,
     dc_report_image(r, dc_run_path(run, "accuracy.png", path, sizeof path),
                     "Accuracy per epoch");
     exp_report_settings(r, ctx);
-    exp_report_finish(r, run);
+    int rc = exp_report_finish(r, run);
     dc_report_free(r);
+    return rc;
 }
 
 static int random_labels_run(exp_ctx *ctx)
@@ -155,7 +159,8 @@ static int random_labels_run(exp_ctx *ctx)
     dc_run_metrics_header(run, "epoch,train_loss,train_acc,test_loss,test_acc");
     if (fit(ctx, run, &net, train, test, cols, epochs) != 0)
         goto done;
-    outputs(ctx, run, &net, cols, epochs, train->n, test->n);
+    if (outputs(ctx, run, &net, cols, epochs, train->n, test->n) != 0)
+        goto done;
     dc_run_summary_num(run, "train_loss", cols[C_TRAIN_LOSS][epochs - 1]);
     dc_run_summary_num(run, "train_acc", cols[C_TRAIN_ACC][epochs - 1]);
     dc_run_summary_num(run, "test_acc", cols[C_TEST_ACC][epochs - 1]);
@@ -169,9 +174,7 @@ done:
     dc_params_free(net.params);
     dc_dataset_free(train);
     dc_dataset_free(test);
-    if (dc_run_end(run) != DC_OK)
-        rc = -1;
-    return rc;
+    return exp_end(run, rc);
 }
 
 static const exp_setting random_labels_settings[] = {

@@ -72,6 +72,17 @@ static int check_range(const exp_setting *s, const char *text, double v)
     return 0;
 }
 
+/* Plain decimal notation only: strtod alone would also take " 1", "0x10" and "inf". */
+static int plain_number(const char *text)
+{
+    if (!*text)
+        return 0;
+    for (const char *p = text; *p; p++)
+        if (!strchr("0123456789.eE+-", *p))
+            return 0;
+    return 1;
+}
+
 /* Each comma-separated item of an EXP_LIST value. */
 static int check_list(const exp_setting *s, const char *text)
 {
@@ -91,7 +102,7 @@ static int check_list(const exp_setting *s, const char *text)
                            text, item, s->choices), -1;
         if (!s->choices) {
             double v = strtod(item, &end);
-            if (*end || !isfinite(v) || check_range(s, item, v) != 0)
+            if (!plain_number(item) || *end || !isfinite(v) || check_range(s, item, v) != 0)
                 return dc_fail(DC_ERR_ARG, "--set %s=%s: item \"%s\" is not a number from "
                                "%g to %g", s->key, text, item, s->min, s->max), -1;
         }
@@ -122,16 +133,17 @@ int exp_check_value(const exp_setting *s, const char *text)
     switch (s->type) {
     case EXP_INT: {
         long v = strtol(text, &end, 10);
-        if (!*text || *end || errno || v < 0 || v > 1000000000)
-            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a whole number >= 0", s->key,
-                           text), -1;
+        if (!plain_number(text) || *end || errno || v < 0 || v > 1000000000)
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a whole number from %g to %g",
+                           s->key, text, s->min < s->max ? s->min : 0,
+                           s->min < s->max ? s->max : 1e9), -1;
         return check_range(s, text, (double)v);
     }
     case EXP_FLOAT: {
         double v = strtod(text, &end);
-        if (!*text || *end || errno || !isfinite(v))
-            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a finite number", s->key,
-                           text), -1;
+        if (!plain_number(text) || *end || errno || !isfinite(v))
+            return dc_fail(DC_ERR_ARG, "--set %s=%s: expected a finite decimal number",
+                           s->key, text), -1;
         return check_range(s, text, v);
     }
     case EXP_LIST:

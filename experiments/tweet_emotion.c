@@ -492,7 +492,8 @@ static int score_best(const exp_ctx *ctx, dc_run *run, dc_report *rep, const tw_
     dc_class_metrics(counts, DC_TWEET_CLASSES, prec, rec, f1);
 
     snprintf(file, sizeof file, "model_%s.safetensors", name);
-    dc_params_save(m.params, dc_run_path(run, file, path, sizeof path), NULL, 0);
+    if (dc_params_save(m.params, dc_run_path(run, file, path, sizeof path), NULL, 0) != DC_OK)
+        goto fail;
     snprintf(key, sizeof key, "%s_test_acc", name);
     dc_run_summary_num(run, key, acc);
     snprintf(key, sizeof key, "%s_val_acc", name);
@@ -628,9 +629,7 @@ static int tweet_emotion_run(exp_ctx *ctx)
     dc_run_summary_num(run, "wall_seconds", dc_now() - t0);
     dc_run_summary_str(run, "vectors", d.vectors);
     data_free(&d);
-    if (dc_run_end(run) != DC_OK)
-        rc = -1;
-    return rc;
+    return exp_end(run, rc);
 }
 
 static const exp_setting tweet_emotion_settings[] = {

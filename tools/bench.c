@@ -154,12 +154,12 @@ static int run_model(const bench_opts *o)
     return 0;
 }
 
-static int bench_usage(const char *bad)
+static int bench_usage(const char *bad, const char *value)
 {
     if (bad)
-        fprintf(stderr, "deepc: bench: unknown or malformed argument %s (valid: mlp, dog, "
-                "gru, lstm, --batch 1..%d, --steps 1..1000000, --threads 1..256)\n", bad,
-                MAX_BATCH);
+        fprintf(stderr, "deepc: bench: unknown or malformed argument %s%s%s (valid: mlp, "
+                "dog, gru, lstm, --batch 1..%d, --steps 1..1000000, --threads 1..256)\n",
+                bad, value ? " " : "", value ? value : "", MAX_BATCH);
     else
         printf("usage: deepc bench [mlp|dog|gru|lstm] [--batch N] [--steps N] "
                "[--threads N]\n"
@@ -191,13 +191,13 @@ int bench_main(int argc, char **argv)
         int *dst = !strcmp(a, "--batch") ? &o.batch : !strcmp(a, "--steps") ? &o.steps
                    : !strcmp(a, "--threads") ? &o.threads : NULL;
         if (!strcmp(a, "--help"))
-            return bench_usage(NULL);
+            return bench_usage(NULL, NULL);
         if (!strcmp(a, "mlp") || !strcmp(a, "dog") || !strcmp(a, "gru") || !strcmp(a, "lstm")) {
             o.model = a;
             continue;
         }
         if (!dst || i + 1 >= argc || read_int(argv[i + 1], max, dst) != 0)
-            return bench_usage(a);
+            return bench_usage(a, dst && i + 1 < argc ? argv[i + 1] : NULL);
         i++;
     }
     if (!o.batch)

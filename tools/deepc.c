@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "index.h"
 #include "deepc/data.h"
+#include "deepc/io.h"
 #include "deepc/log.h"
 #include "deepc/tensor.h"
 #include "experiments.h"
@@ -143,6 +144,8 @@ static int parse_run_option(const experiment *e, exp_ctx *ctx, int argc, char **
                            "--quiet, --verbose, --help");
     if (!v)
         return usage_error("run: %s needs a value", a, NULL);
+    if (!*v)
+        return usage_error("run: %s needs a non-empty value", a, NULL);
     (*i)++;
     if (!strcmp(a, "--set"))
         return apply_set(e, ctx, v);
@@ -241,14 +244,17 @@ static int cmd_data(int argc, char **argv)
 {
     char dir[4096];
     const char *data_dir = NULL;
+    int help = 0;
 
-    if (argc >= 3 && !strcmp(argv[2], "--help")) {
+    for (int i = 2; i < argc; i++)
+        help |= !strcmp(argv[i], "--help");
+    if (help) {
         printf("usage: deepc data verify|fetch NAME [--data-dir DIR]\ndatasets: mnist\n");
         return 0;
     }
     if (argc < 4)
         return usage_error("data: expected %s NAME", "verify|fetch", NULL);
-    if (argc == 6 && !strcmp(argv[4], "--data-dir"))
+    if (argc == 6 && !strcmp(argv[4], "--data-dir") && *argv[5])
         data_dir = argv[5];
     else if (argc != 4)
         return usage_error("data: unexpected argument %s", argv[4], "--data-dir DIR");
@@ -277,11 +283,14 @@ int main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : NULL;
     int rc;
 
+    dc_atomic_cleanup_on_signals();
     if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, cmd ? stdout : stderr);
         return cmd ? 0 : EXIT_USAGE;
     }
     if (!strcmp(cmd, "--version")) {
+        if (argc > 2)
+            return usage_error("--version takes no argument, got %s", argv[2], NULL);
         printf("deepc %s\n", DC_VERSION);
         return 0;
     }

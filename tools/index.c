@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "deepc/viz.h"
 #include "index.h"
@@ -14,8 +15,9 @@
 
 typedef struct run_row {
     char rel[512];      /* EXPERIMENT/STAMP, relative to the runs folder */
-    char figures[512];  /* "test_acc 0.8214, ..." */
+    char figures[512];  /* "test_acc 0.8214, ...", or why there are none */
     char profile[32];
+    int has_report;
 } run_row;
 
 static cJSON *read_json(const char *path)
@@ -56,22 +58,36 @@ static void describe(const cJSON *summary, char *out, size_t n)
     }
 }
 
+/* A run folder is any EXPERIMENT/STAMP folder holding a config.json; one whose
+ * summary is missing or unreadable is listed as such (a run in progress, or killed). */
 static int read_run(const char *root, const char *exp, const char *stamp, run_row *row)
 {
     char path[4096];
     cJSON *summary, *config;
-    const cJSON *profile;
+    const cJSON *profile, *error;
 
-    snprintf(path, sizeof path, "%s/%s/%s/summary.json", root, exp, stamp);
-    if (!(summary = read_json(path)))
-        return -1;
     snprintf(path, sizeof path, "%s/%s/%s/config.json", root, exp, stamp);
+    if (access(path, F_OK) != 0)
+        return -1;
     config = read_json(path);
     profile = cJSON_GetObjectItemCaseSensitive(config, "profile");
     snprintf(row->rel, sizeof row->rel, "%.200s/%.200s", exp, stamp);
     snprintf(row->profile, sizeof row->profile, "%s",
-             cJSON_IsString(profile) ? profile->valuestring : "?");
-    describe(summary, row->figures, sizeof row->figures);
+             cJSON_IsString(profile) ? profile->valuestring : "(config.json unreadable)");
+
+    snprintf(path, sizeof path, "%s/%s/%s/summary.json", root, exp, stamp);
+    summary = read_json(path);
+    error = cJSON_GetObjectItemCaseSensitive(summary, "error");
+    if (!summary)
+        snprintf(row->figures, sizeof row->figures, "no readable summary.json (running, "
+                 "killed or damaged)");
+    else if (cJSON_IsString(error))
+        snprintf(row->figures, sizeof row->figures, "failed: %.480s", error->valuestring);
+    else
+        describe(summary, row->figures, sizeof row->figures);
+
+    snprintf(path, sizeof path, "%s/%s/%s/report.html", root, exp, stamp);
+    row->has_report = access(path, R_OK) == 0;
     cJSON_Delete(summary);
     cJSON_Delete(config);
     return 0;
@@ -125,10 +141,12 @@ static int write_index(const char *root, const run_row *rows, int n)
         cells[3 * i + 4] = rows[i].profile;
         cells[3 * i + 5] = rows[i].figures;
     }
-    dc_report_text(r, "%d runs under %s.", n, root);
+    dc_report_text(r, "%d run%s under %s.", n, n == 1 ? "" : "s", root);
     dc_report_table(r, cells, n + 1, 3);
     dc_report_heading(r, "Reports");
     for (int i = 0; i < n; i++) {
+        if (!rows[i].has_report)
+            continue;
         snprintf(href, sizeof href, "%s/report.html", rows[i].rel);
         dc_report_link(r, href, rows[i].rel);
     }
@@ -140,7 +158,7 @@ static int write_index(const char *root, const run_row *rows, int n)
         fprintf(stderr, "deepc: report: %s\n", dc_last_error());
         return 1;
     }
-    printf("%s: %d runs\n", path, n);
+    printf("%s: %d run%s\n", path, n, n == 1 ? "" : "s");
     return 0;
 }
 

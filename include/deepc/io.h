@@ -62,7 +62,18 @@ dc_status dc_atomic_open(dc_atomic_file *af, const char *path);
 dc_status dc_atomic_commit(dc_atomic_file *af);
 void dc_atomic_abort(dc_atomic_file *af);
 
+/* Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary files of
+ * atomic writes in progress and then end the process as the signal would have. For a
+ * program's main; the library installs nothing by itself. */
+void dc_atomic_cleanup_on_signals(void);
+
 /* Writes a whole buffer to `path` atomically. */
 dc_status dc_write_file_atomic(const char *path, const void *data, size_t n);
+
+/* Called by every reader of a user-named file before it opens it: returns DC_ERR_IO,
+ * "<path>: not a regular file (a FIFO)" naming the kind, for a FIFO (whose open would
+ * block forever), a directory, socket or device. A path that stat cannot see (missing,
+ * no permission) returns DC_OK, so that the reader's own open reports why. */
+dc_status dc_check_regular_file(const char *path);
 
 #endif

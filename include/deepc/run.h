@@ -20,7 +20,12 @@ typedef struct dc_run dc_run;
  * (dc_run_end). NULL with a message if the folder cannot be made. */
 dc_run *dc_run_begin(const char *experiment, const char *out_root, const char *exact_dir);
 
-/* Writes summary.json and metrics.csv a last time, stops the log copy, frees the run. */
+/* Marks the run failed: summary.json gets "status": "failed" and "error": message, and
+ * dc_run_end appends the message to log.txt. (A run that ends without this gets
+ * "status": "ok".) */
+void dc_run_failed(dc_run *run, const char *message);
+
+/* Writes summary.json a last time, stops the log copy, frees the run. */
 dc_status dc_run_end(dc_run *run);
 
 /* The run folder (borrowed, valid until dc_run_end). */

@@ -46,25 +46,34 @@ int dc_log_tee(const char *path)
     return 0;
 }
 
-void dc_log(dc_log_level level, const char *fmt, ...)
+/* Hands a message to the sink, or prints it on stderr. */
+static void show(dc_log_level level, const char *msg)
 {
-    char msg[2048];
-    va_list ap;
-
-    if (level > threshold)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-
     if (sink)
         sink(level, msg, sink_user);
     else if (level == DC_LOG_INFO)
         fprintf(stderr, "%s\n", msg);
     else
         fprintf(stderr, "%s: %s\n", level_names[level], msg);
+}
 
-    if (tee_file) {
+void dc_log(dc_log_level level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    /* The file copy keeps info and above even under --quiet: a run's log.txt should
+     * explain the run whatever the terminal showed. */
+    int to_tee = tee_file && (level <= threshold || level <= DC_LOG_INFO);
+
+    if (level > threshold && !to_tee)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    if (level <= threshold)
+        show(level, msg);
+    if (to_tee) {
         fprintf(tee_file, "%s\n", msg);
         fflush(tee_file);
     }

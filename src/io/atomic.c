@@ -9,11 +9,60 @@
  * directory, so after a power cut the rename itself may be lost (the old file
  * is then still there, whole). Used by safetensors.c. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "deepc/io.h"
+
+/* Temporary files being written, so that a signal handler can remove them. A slot is
+ * taken by dc_atomic_open and freed by commit or abort; `busy` is set last and cleared
+ * first, so the handler never reads a half-written name.
+ * Limitation: at most PENDING_MAX files at once are tracked; a further one is still
+ * written atomically but would survive an interrupt. */
+#define PENDING_MAX 16
+
+static struct {
+    volatile sig_atomic_t busy;
+    char tmp[4200];
+} pending[PENDING_MAX];
+
+static void track(dc_atomic_file *af)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (!pending[i].busy) {
+            memcpy(pending[i].tmp, af->tmp, sizeof af->tmp);
+            pending[i].busy = 1;
+            return;
+        }
+}
+
+static void untrack(const dc_atomic_file *af)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (pending[i].busy && strcmp(pending[i].tmp, af->tmp) == 0) {
+            pending[i].busy = 0;
+            return;
+        }
+}
+
+/* Removes every tracked temporary file, then dies of the signal as it would have. */
+static void on_signal(int sig)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (pending[i].busy)
+            unlink(pending[i].tmp);  /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void dc_atomic_cleanup_on_signals(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
 
 dc_status dc_atomic_open(dc_atomic_file *af, const char *path)
 {
@@ -36,6 +85,7 @@ dc_status dc_atomic_open(dc_atomic_file *af, const char *path)
     if (!af->fp)
         return dc_fail(DC_ERR_IO, "%s: cannot create temporary file %s: %s",
                        path, af->tmp, strerror(errno));
+    track(af);
     return DC_OK;
 }
 
@@ -78,6 +128,7 @@ dc_status dc_atomic_commit(dc_atomic_file *af)
     if (flush_and_close(af->fp, &err)) {
         af->fp = NULL;
         remove(af->tmp);
+        untrack(af);
         return dc_fail(DC_ERR_IO, "%s: writing failed: %s", af->path,
                        strerror(err));
     }
@@ -86,9 +137,11 @@ dc_status dc_atomic_commit(dc_atomic_file *af)
     if (rename(af->tmp, af->path) != 0) {
         err = errno;
         remove(af->tmp);
+        untrack(af);
         return dc_fail(DC_ERR_IO, "%s: cannot rename %s into place: %s",
                        af->path, af->tmp, strerror(err));
     }
+    untrack(af);
     return DC_OK;
 }
 
@@ -99,6 +152,7 @@ void dc_atomic_abort(dc_atomic_file *af)
     fclose(af->fp);
     af->fp = NULL;
     remove(af->tmp);
+    untrack(af);
 }
 
 dc_status dc_write_file_atomic(const char *path, const void *data, size_t n)

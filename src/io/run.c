@@ -20,6 +20,7 @@ struct dc_run {
     char *metrics;       /* the whole CSV text so far */
     size_t metrics_len;
     size_t metrics_cap;
+    char error[1024];    /* why the run failed, or "" */
 };
 
 double dc_now(void)
@@ -141,13 +142,20 @@ void dc_run_summary_num(dc_run *run, const char *key, double value)
 static dc_status write_json(const dc_run *run, const cJSON *obj, const char *file)
 {
     char path[4200];
-    char *text = cJSON_Print(obj);
+    char *text = cJSON_Print(obj), *line;
+    size_t n;
     dc_status s;
 
     if (!text)
         return dc_fail(DC_ERR_NOMEM, "%s: out of memory printing JSON", file);
-    s = dc_write_file_atomic(dc_run_path(run, file, path, sizeof path), text, strlen(text));
-    free(text);
+    n = strlen(text);
+    if (!(line = realloc(text, n + 2))) {
+        free(text);
+        return dc_fail(DC_ERR_NOMEM, "%s: out of memory printing JSON", file);
+    }
+    line[n] = '\n';
+    s = dc_write_file_atomic(dc_run_path(run, file, path, sizeof path), line, n + 1);
+    free(line);
     return s;
 }
 
@@ -199,14 +207,37 @@ dc_status dc_run_metrics_row(dc_run *run, const double *values, int n)
                                 run->metrics, run->metrics_len);
 }
 
+void dc_run_failed(dc_run *run, const char *message)
+{
+    snprintf(run->error, sizeof run->error, "%s", message);
+    dc_run_summary_str(run, "status", "failed");
+    dc_run_summary_str(run, "error", message);
+}
+
+/* The failure goes to log.txt only: the tool prints it on stderr itself. */
+static void log_failure(const dc_run *run)
+{
+    char path[4200];
+    FILE *f = fopen(dc_run_path(run, "log.txt", path, sizeof path), "a");
+
+    if (f) {
+        fprintf(f, "error: %s\n", run->error);
+        fclose(f);
+    }
+}
+
 dc_status dc_run_end(dc_run *run)
 {
     dc_status s;
 
     if (!run)
         return DC_OK;
+    if (!run->error[0])
+        dc_run_summary_str(run, "status", "ok");
     s = dc_run_write_summary(run);
     dc_log_tee(NULL);
+    if (run->error[0])
+        log_failure(run);
     cJSON_Delete(run->config);
     cJSON_Delete(run->summary);
     free(run->metrics);

@@ -121,7 +121,7 @@ Test(e2e, mnist_mlp_quick_learns, .timeout = 300)
     cr_assert_not_null(f, "no %s", index);
     html[fread(html, 1, sizeof html - 1, f)] = '\0';
     fclose(f);
-    cr_assert(strstr(html, "1 runs under"), "%s", html);
+    cr_assert(strstr(html, "1 run under"), "%s", html);
     cr_assert(strstr(html, dir + strlen(root) + 1), "index lacks %s", dir);
     cr_assert(strstr(html, "/report.html\""));
 }
@@ -153,11 +153,18 @@ Test(e2e, bad_command_lines_exit_2_naming_the_culprit)
         {"run no-such-exp", "unknown experiment \"no-such-exp\""},
         {"run mnist-mlp --bogus", "unknown option --bogus"},
         {"run mnist-mlp --set nope=1", "nope: unknown key"},
-        {"run mnist-mlp --set lr=fast", "lr=fast: expected a finite number"},
+        {"run mnist-mlp --set lr=fast", "lr=fast: expected a finite decimal number"},
         {"run mnist-mlp --set epochs=-3", "epochs=-3: expected a whole number"},
         {"run mnist-mlp --set reduction=max", "expected one of mean|sum"},
         {"run mnist-mlp --set epochs=0", "epochs=0: expected a value from 1 to"},
         {"run random-labels --set lr=-1", "lr=-1: expected a value from 0 to"},
+        {"run mnist-mlp --set lr=0x10", "lr=0x10: expected a finite decimal number"},
+        {"run mnist-mlp --set lr=1e40", "lr=1e40: expected a value from 0 to"},
+        {"run mnist-mlp --set epochs=2147483647", "expected a whole number from 1 to"},
+        {"run mnist-mlp --out ''", "--out needs a non-empty value"},
+        {"run tweet-emotion --set hidden=64,x", "item \"x\" is not a number"},
+        {"run tweet-emotion --set optim=adam,rmsprop", "item \"rmsprop\" is not one of"},
+        {"--version extra", "--version takes no argument"},
         {"run mnist-mlp --profile huge", "unknown profile"},
         {"run mnist-mlp --threads 0", "--threads 0"},
         {"run mnist-mlp --seed", "--seed needs a value"},
