@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "deepc/data.h"
+#include "deepc/io.h"
 #include "deepc/log.h"
 
 #define SHA256_HEX 64
@@ -110,10 +111,14 @@ static dc_status sha256_file(const char *path, char *hex)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
     EVP_MD_CTX *ctx;
     dc_status st;
 
+    /* Before the open: opening a FIFO would block. */
+    if ((st = dc_check_regular_file(path)) != DC_OK)
+        return st;
+    fp = fopen(path, "rb");
     if (!fp)
         return dc_fail(DC_ERR_FORMAT, "%s: missing or unreadable: %s", path,
                        strerror(errno));

@@ -24,6 +24,7 @@
 #include <png.h>
 
 #include "deepc/image.h"
+#include "deepc/io.h"
 #include "deepc/log.h"
 
 #define MSG_LEN 256
@@ -112,10 +113,17 @@ void *dc_image_ws_scratch(dc_image_ws *ws, size_t bytes)
 
 dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
     unsigned char *buf = NULL;
     long len;
+    dc_status st;
 
+    /* Before the open: opening a FIFO would block. */
+    *bytes = NULL;
+    *n = 0;
+    if ((st = dc_check_regular_file(path)) != DC_OK)
+        return st;
+    fp = fopen(path, "rb");
     if (!fp)
         return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
@@ -130,9 +138,8 @@ dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n)
         return DC_ERR_NOMEM;
     }
     if (fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-        dc_status st =
-            dc_fail(DC_ERR_IO, "%s: read error after %ld bytes expected", path,
-                    len);
+        st = dc_fail(DC_ERR_IO, "%s: read error after %ld bytes expected", path,
+                     len);
         free(buf);
         fclose(fp);
         return st;

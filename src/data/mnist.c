@@ -1,12 +1,16 @@
-/* mnist.c - MNIST in the idx format: an images file and a labels file, read
- * through zlib so that gzip-compressed and plain files both work.
+/* mnist.c - MNIST in the idx format: an images file and a labels file, either
+ * gzip-compressed or plain (told apart by gzip's two magic bytes, as zlib's
+ * gzopen does).
  *
  * Every byte is checked: magic numbers, dimensions, equal counts, data
  * complete, nothing after it, labels 0-9, and the gzip stream's own checks
- * (zlib verifies the CRC when the stream ends, which is why the end is always
- * read). A header's counts are never trusted for an allocation: buffers grow
- * with the bytes that actually arrive, so a lying header fails as a truncated
- * file rather than as out of memory.
+ * (inflate verifies each member's CRC and length when the member ends, which
+ * is why the end is always read). After the last gzip member only zero bytes
+ * may follow, as with Python's gzip module; zlib's gzread would silently drop
+ * any other trailing bytes, so the members are inflated here with zlib's
+ * inflate API instead. A header's counts are never trusted for an allocation:
+ * buffers grow with the bytes that actually arrive, so a lying header fails
+ * as a truncated file rather than as out of memory.
  * Leaves out: idx element types other than unsigned bytes; writing idx files.
  * The batch loader is in loader.c; dataset folders and checksums in find.c. */
 #include <errno.h>
@@ -19,21 +23,33 @@
 #include <zlib.h>
 
 #include "deepc/data.h"
+#include "deepc/io.h"
 
 #define IDX_IMAGES_MAGIC 0x00000803u
 #define IDX_LABELS_MAGIC 0x00000801u
 /* A side beyond this is a corrupt header, not an image. */
 #define IDX_MAX_SIDE 4096u
-/* Bytes per gzread: large, so that zlib works in big strides. */
+/* Bytes per read into the caller's buffer: large, so that inflate works in
+ * big strides (and the count fits zlib's unsigned int). */
 #define READ_CHUNK (1u << 20)
-#define GZ_BUFFER (1u << 17)
+/* Bytes read from the file at once. */
+#define IN_BUFFER (1u << 17)
 #define MNIST_CLASSES 10
 
-/* One open idx file: dims[0] is the count n; images have rows, cols after. */
+/* One open idx file: dims[0] is the count n; images have rows, cols after.
+ * zs.next_in and zs.avail_in hold the unread part of `in` in both modes. */
 typedef struct idx_file {
-    gzFile gz;
+    FILE *fp;
     const char *path;
     uint32_t dims[3];
+    z_stream zs;
+    unsigned char *in; /* IN_BUFFER bytes of the file */
+    int gzip;          /* 1: gzip members are inflated; 0: plain bytes */
+    int inflating;     /* inflateInit2 succeeded, so inflateEnd is due */
+    int member_done;   /* a gzip member has ended; another may follow */
+    int eof;           /* the file has no more bytes to give */
+    int cut;           /* the file ended inside a gzip member */
+    int done;          /* the gzip data is over */
 } idx_file;
 
 static uint32_t be32(const unsigned char *p)
@@ -42,68 +58,210 @@ static uint32_t be32(const unsigned char *p)
            p[3];
 }
 
+static dc_status read_failed(idx_file *f)
+{
+    return dc_fail(DC_ERR_IO, "%s: cannot read: %s", f->path, strerror(errno));
+}
+
+/* Moves the unread input to the front of `in` and fills the rest from the
+ * file (a member's magic bytes may straddle two reads). */
+static dc_status refill(idx_file *f)
+{
+    size_t keep = f->zs.avail_in, room = IN_BUFFER - keep, got;
+
+    if (keep && f->zs.next_in != f->in)
+        memmove(f->in, f->zs.next_in, keep);
+    got = fread(f->in + keep, 1, room, f->fp);
+    if (got < room) {
+        if (ferror(f->fp))
+            return read_failed(f);
+        f->eof = 1;
+    }
+    f->zs.next_in = f->in;
+    f->zs.avail_in = (uInt)(keep + got);
+    return DC_OK;
+}
+
 static dc_status idx_open(idx_file *f, const char *path)
 {
+    dc_status st;
+    int z;
+
+    /* Before the open: opening a FIFO would block. */
     f->path = path;
+    if ((st = dc_check_regular_file(path)) != DC_OK)
+        return st;
     errno = 0;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
+    f->fp = fopen(path, "rb");
+    if (!f->fp)
         return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path,
                        errno ? strerror(errno) : "out of memory");
+    if (!(f->in = dc_malloc(IN_BUFFER, "idx input buffer")))
+        return DC_ERR_NOMEM;
+    if ((st = refill(f)) != DC_OK)
+        return st;
 
-    /* An input buffer above zlib's 8 KiB default means fewer read calls. */
-    gzbuffer(f->gz, GZ_BUFFER);
+    /* Without gzip's magic the bytes are the idx data itself. */
+    if (f->zs.avail_in < 2 || f->in[0] != 0x1f || f->in[1] != 0x8b)
+        return DC_OK;
+    f->gzip = 1;
+    z = inflateInit2(&f->zs, 16 + MAX_WBITS);
+    if (z != Z_OK)
+        return dc_fail(z == Z_MEM_ERROR ? DC_ERR_NOMEM : DC_ERR_IO,
+                       "%s: cannot start zlib's inflate: %s", path,
+                       f->zs.msg ? f->zs.msg : zError(z));
+    f->inflating = 1;
     return DC_OK;
 }
 
 static void idx_close(idx_file *f)
 {
-    if (f->gz)
-        gzclose_r(f->gz);
-    f->gz = NULL;
+    if (f->inflating)
+        inflateEnd(&f->zs);
+    if (f->fp)
+        fclose(f->fp);
+    free(f->in);
+    f->inflating = 0;
+    f->fp = NULL;
+    f->in = NULL;
 }
 
-/* zlib's message starts with the path it was opened with; drop the repeat. */
-static const char *gz_message(idx_file *f, int *errnum)
+/* Plain mode: the buffered bytes first, then straight from the file. */
+static dc_status plain_read(idx_file *f, unsigned char *buf, size_t n,
+                            size_t *got)
 {
-    const char *msg = gzerror(f->gz, errnum);
-    size_t n = strlen(f->path);
+    size_t take = f->zs.avail_in < n ? f->zs.avail_in : n, more;
 
-    if (strncmp(msg, f->path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
-        msg += n + 2;
-    return msg;
+    if (take) {
+        memcpy(buf, f->zs.next_in, take);
+        f->zs.next_in += take;
+        f->zs.avail_in -= (uInt)take;
+    }
+    *got = take;
+    if (take == n || f->eof)
+        return DC_OK;
+    more = fread(buf + take, 1, n - take, f->fp);
+    *got += more;
+    if (more < n - take) {
+        if (ferror(f->fp))
+            return read_failed(f);
+        f->eof = 1;
+    }
+    return DC_OK;
 }
 
-/* 1 if zlib saw the stream end before its gzip trailer (a cut .gz file). */
-static int gz_cut_short(idx_file *f)
+/* Fails on the bytes after the last member: `pad` zeros already skipped, the
+ * rest of the buffer, and the rest of the file, all counted. */
+static dc_status trailing_data(idx_file *f, uint64_t pad)
 {
-    int errnum;
+    uint64_t extra = pad + f->zs.avail_in;
 
-    gz_message(f, &errnum);
-    return errnum == Z_BUF_ERROR;
+    while (!f->eof) {
+        size_t got = fread(f->in, 1, IN_BUFFER, f->fp);
+        extra += got;
+        if (got < IN_BUFFER) {
+            if (ferror(f->fp))
+                return read_failed(f);
+            f->eof = 1;
+        }
+    }
+    return dc_fail(DC_ERR_FORMAT,
+                   "%s: %llu byte%s of trailing data after the gzip stream "
+                   "(expected nothing, zero padding or another gzip member)",
+                   f->path, (unsigned long long)extra, extra == 1 ? "" : "s");
+}
+
+/* After a member has ended: zero bytes are padding (some tools write it, and
+ * Python's gzip skips it too), gzip's magic bytes start another member, the
+ * end of the file ends the data, and anything else is refused. */
+static dc_status next_member(idx_file *f)
+{
+    uint64_t pad = 0;
+    dc_status st;
+
+    for (;;) {
+        if (f->zs.avail_in < 2 && !f->eof && (st = refill(f)) != DC_OK)
+            return st;
+        while (f->zs.avail_in > 0 && *f->zs.next_in == 0) {
+            f->zs.next_in++;
+            f->zs.avail_in--;
+            pad++;
+        }
+        if (f->zs.avail_in == 0 && f->eof) {
+            f->done = 1;
+            return DC_OK;
+        }
+        if (f->zs.avail_in >= 2 || f->eof)
+            break;
+    }
+
+    if (f->zs.avail_in < 2 || f->zs.next_in[0] != 0x1f ||
+        f->zs.next_in[1] != 0x8b)
+        return trailing_data(f, pad);
+    if (inflateReset(&f->zs) != Z_OK)
+        return dc_fail(DC_ERR_IO, "%s: cannot restart zlib's inflate",
+                       f->path);
+    f->member_done = 0;
+    return DC_OK;
+}
+
+static dc_status inflate_failed(idx_file *f, int z)
+{
+    if (z == Z_MEM_ERROR)
+        return dc_fail(DC_ERR_NOMEM,
+                       "%s: out of memory inflating the gzip stream", f->path);
+    return dc_fail(DC_ERR_FORMAT, "%s: corrupt gzip stream: %s", f->path,
+                   f->zs.msg ? f->zs.msg : "compressed data error");
+}
+
+/* Gzip mode: inflates into buf (n <= READ_CHUNK) until it is full, the last
+ * member has ended, or the file has ended inside a member. */
+static dc_status inflate_read(idx_file *f, unsigned char *buf, size_t n,
+                              size_t *got)
+{
+    dc_status st;
+
+    *got = 0;
+    while (*got < n && !f->done) {
+        int z;
+        if (f->member_done) {
+            if ((st = next_member(f)) != DC_OK)
+                return st;
+            continue;
+        }
+        if (f->zs.avail_in == 0 && !f->eof && (st = refill(f)) != DC_OK)
+            return st;
+        f->zs.next_out = buf + *got;
+        f->zs.avail_out = (uInt)(n - *got);
+        z = inflate(&f->zs, Z_NO_FLUSH);
+        *got = (size_t)(f->zs.next_out - buf);
+
+        /* With room left for output, Z_BUF_ERROR means the input ran out. */
+        if (z == Z_STREAM_END)
+            f->member_done = 1;
+        else if (z == Z_BUF_ERROR)
+            f->cut = f->done = 1;
+        else if (z != Z_OK)
+            return inflate_failed(f, z);
+    }
+    return DC_OK;
 }
 
 /* Reads up to n bytes into buf; *got is short only at the end of the data. A
- * read error or a corrupt gzip stream fails with zlib's message. */
-static dc_status gz_read_full(idx_file *f, unsigned char *buf, size_t n,
-                              size_t *got)
+ * read error, a corrupt gzip stream or trailing bytes after it fail. */
+static dc_status idx_read(idx_file *f, unsigned char *buf, size_t n,
+                          size_t *got)
 {
     *got = 0;
     while (*got < n) {
-        size_t want = n - *got < READ_CHUNK ? n - *got : READ_CHUNK;
-        int r = gzread(f->gz, buf + *got, (unsigned)want);
-
-        if (r < 0) {
-            int errnum;
-            const char *msg = gz_message(f, &errnum);
-            if (errnum == Z_ERRNO)
-                return dc_fail(DC_ERR_IO, "%s: cannot read: %s", f->path, msg);
-            return dc_fail(DC_ERR_FORMAT, "%s: corrupt gzip stream: %s",
-                           f->path, msg);
-        }
-        if (r == 0)
+        size_t want = n - *got < READ_CHUNK ? n - *got : READ_CHUNK, part;
+        dc_status st = f->gzip ? inflate_read(f, buf + *got, want, &part)
+                               : plain_read(f, buf + *got, want, &part);
+        if (st != DC_OK)
+            return st;
+        *got += part;
+        if (part < want)
             break;
-        *got += (size_t)r;
     }
     return DC_OK;
 }
@@ -123,11 +281,16 @@ static dc_status read_header(idx_file *f, uint32_t magic, int ndims,
 {
     unsigned char h[16];
     size_t want = 4 + 4 * (size_t)ndims, got;
-    dc_status st = gz_read_full(f, h, want, &got);
+    dc_status st = idx_read(f, h, want, &got);
     uint32_t found;
 
     if (st != DC_OK)
         return st;
+    if (got == 0 && f->cut)
+        return dc_fail(DC_ERR_FORMAT,
+                       "%s: the gzip stream ends before any data, expected an "
+                       "idx %s header of %zu bytes",
+                       f->path, kind, want);
     if (got == 0)
         return dc_fail(DC_ERR_FORMAT,
                        "%s: empty file, expected an idx %s header of %zu bytes",
@@ -213,7 +376,7 @@ static dc_status truncated(idx_file *f, size_t item, const char *what,
                    "header), found %zu bytes (%zu whole %s)%s",
                    f->path, (unsigned)f->dims[0], what, total, found,
                    found / item, what,
-                   gz_cut_short(f) ? "; the gzip stream ends early" : "");
+                   f->cut ? "; the gzip stream ends early" : "");
 }
 
 /* Reads the n * item data bytes after the header, returning the first
@@ -243,7 +406,7 @@ static dc_status read_body(idx_file *f, size_t item, size_t keep_items,
             dst = scratch;
             want = total - off < READ_CHUNK ? total - off : READ_CHUNK;
         }
-        st = gz_read_full(f, dst, want, &got);
+        st = idx_read(f, dst, want, &got);
         off += got;
         if (st == DC_OK && got < want)
             st = truncated(f, item, what, off);
@@ -259,7 +422,8 @@ static dc_status read_body(idx_file *f, size_t item, size_t keep_items,
 }
 
 /* Reads to the end: extra bytes are an error, and reaching the end makes zlib
- * check the gzip trailer (CRC and length). */
+ * check the gzip trailer (CRC and length) and idx_read check what follows the
+ * last member. */
 static dc_status check_end(idx_file *f, const char *what)
 {
     unsigned char buf[4096];
@@ -267,7 +431,7 @@ static dc_status check_end(idx_file *f, const char *what)
     dc_status st;
 
     do {
-        if ((st = gz_read_full(f, buf, sizeof buf, &got)) != DC_OK)
+        if ((st = idx_read(f, buf, sizeof buf, &got)) != DC_OK)
             return st;
         extra += got;
     } while (got == sizeof buf);
@@ -278,7 +442,7 @@ static dc_status check_end(idx_file *f, const char *what)
                        "header declares",
                        f->path, extra, extra == 1 ? "" : "s",
                        (unsigned)f->dims[0], what);
-    if (gz_cut_short(f))
+    if (f->cut)
         return dc_fail(DC_ERR_FORMAT,
                        "%s: the gzip stream ends before its trailer", f->path);
     return DC_OK;

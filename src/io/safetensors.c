@@ -323,9 +323,14 @@ static dc_status read_whole_file(const char *path, unsigned char **buf,
                                  size_t *size)
 {
     struct stat sb;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
 
+    /* Before the open, which would block on a FIFO; the fstat after it still
+     * catches a file swapped in between. */
     *buf = NULL;
+    if (dc_check_regular_file(path) != DC_OK)
+        return DC_ERR_IO;
+    fp = fopen(path, "rb");
     if (!fp)
         return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {

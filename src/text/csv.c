@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deepc/io.h"
 #include "deepc/text.h"
 
 static const char *const label_names[DC_TWEET_CLASSES] = {
@@ -81,12 +82,16 @@ static dc_status tweets_reserve(dc_tweets *t, int *cap, int want)
 
 static dc_status read_all(const char *path, char **buf, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
     size_t cap = 1 << 16, n = 0;
     char *b = NULL;
-    dc_status st = DC_OK;
+    dc_status st;
 
+    /* Before the open: opening a FIFO would block. */
     *buf = NULL;
+    if ((st = dc_check_regular_file(path)) != DC_OK)
+        return st;
+    fp = fopen(path, "rb");
     if (!fp)
         return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     for (;;) {

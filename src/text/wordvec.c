@@ -633,6 +633,10 @@ dc_wordvec *dc_wordvec_load(const char *path, dc_wordvec_format format)
     if (!path || format < DC_WORDVEC_AUTO || format > DC_WORDVEC_GLOVE)
         return dc_fail(DC_ERR_ARG, "dc_wordvec_load: %s", path ? "unknown format"
                        : "NULL path"), NULL;
+
+    /* Before the open: opening a FIFO would block. */
+    if (dc_check_regular_file(path) != DC_OK)
+        return NULL;
     r.fp = fopen(path, "rb");
     if (!r.fp)
         return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno)), NULL;
