@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deepc/io.h"
 #include "deepc/tensor.h"
 
 /* Largest side and pixel count a decoder accepts; more is a corrupt header. */
@@ -66,10 +67,6 @@ void dc_image_ws_deinit(dc_image_ws *ws);
 void *dc_image_ws_scratch(dc_image_ws *ws, size_t bytes);
 
 /* ---- decoding (image.c) ---- */
-
-/* Reads a whole file into a malloc'd buffer (*bytes, owned by the caller; *n
- * bytes). DC_ERR_IO naming the file if it cannot be opened or read. */
-dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n);
 
 /* Decodes a JPEG or PNG held in memory (the format is found from its first
  * bytes, not from a name) to 8-bit RGB, rows of w pixels of 3 bytes (HWC). *rgb

@@ -76,4 +76,9 @@ dc_status dc_write_file_atomic(const char *path, const void *data, size_t n);
  * no permission) returns DC_OK, so that the reader's own open reports why. */
 dc_status dc_check_regular_file(const char *path);
 
+/* Reads a whole regular file into a malloc'd buffer (*bytes, owned by the caller; *n
+ * bytes). DC_ERR_IO naming the file if it is not a regular file or cannot be opened or
+ * read. */
+dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n);
+
 #endif

@@ -109,47 +109,6 @@ void *dc_image_ws_scratch(dc_image_ws *ws, size_t bytes)
     return p;
 }
 
-/* ---- files ---- */
-
-dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n)
-{
-    FILE *fp;
-    unsigned char *buf = NULL;
-    long len;
-    dc_status st;
-
-    /* Before the open: opening a FIFO would block. */
-    *bytes = NULL;
-    *n = 0;
-    if ((st = dc_check_regular_file(path)) != DC_OK)
-        return st;
-    fp = fopen(path, "rb");
-    if (!fp)
-        return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
-        fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return dc_fail(DC_ERR_IO, "%s: cannot find its size: %s", path,
-                       strerror(errno));
-    }
-    buf = dc_malloc((size_t)len, path);
-    if (!buf) {
-        fclose(fp);
-        return DC_ERR_NOMEM;
-    }
-    if (fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-        st = dc_fail(DC_ERR_IO, "%s: read error after %ld bytes expected", path,
-                     len);
-        free(buf);
-        fclose(fp);
-        return st;
-    }
-    fclose(fp);
-    *bytes = buf;
-    *n = (size_t)len;
-    return DC_OK;
-}
-
 /* ---- format detection ---- */
 
 typedef enum fmt { FMT_JPEG, FMT_PNG, FMT_OTHER } fmt;

@@ -1,13 +1,16 @@
 /* file.c - the check that every reader of a user-named file makes before it
- * opens the file: only a regular file is read.
+ * opens the file (only a regular file is read), and reading a whole file.
  *
  * Opening a FIFO for reading blocks until a writer appears, so a FIFO named
  * as a data file would hang the program; a directory, socket or device gives
  * an odd error or endless data. stat() looks at the file without opening it.
- * Leaves out opening and reading: each reader does that in its own way.
  * Limitation: a regular file replaced by a FIFO between the stat and the
  * reader's open still blocks that open; only someone who can write the folder
  * at that very moment can arrange it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "deepc/io.h"
@@ -42,4 +45,43 @@ dc_status dc_check_regular_file(const char *path)
         return DC_OK;
     return dc_fail(DC_ERR_IO, "%s: not a regular file (%s)", path,
                    file_kind(sb.st_mode));
+}
+
+dc_status dc_file_read(const char *path, unsigned char **bytes, size_t *n)
+{
+    FILE *fp;
+    unsigned char *buf = NULL;
+    long len;
+    dc_status st;
+
+    /* Before the open: opening a FIFO would block. */
+    *bytes = NULL;
+    *n = 0;
+    if ((st = dc_check_regular_file(path)) != DC_OK)
+        return st;
+    fp = fopen(path, "rb");
+    if (!fp)
+        return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
+        fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return dc_fail(DC_ERR_IO, "%s: cannot find its size: %s", path,
+                       strerror(errno));
+    }
+    buf = dc_malloc((size_t)len, path);
+    if (!buf) {
+        fclose(fp);
+        return DC_ERR_NOMEM;
+    }
+    if (fread(buf, 1, (size_t)len, fp) != (size_t)len) {
+        st = dc_fail(DC_ERR_IO, "%s: read error after %ld bytes expected", path,
+                     len);
+        free(buf);
+        fclose(fp);
+        return st;
+    }
+    fclose(fp);
+    *bytes = buf;
+    *n = (size_t)len;
+    return DC_OK;
 }

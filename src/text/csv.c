@@ -80,45 +80,6 @@ static dc_status tweets_reserve(dc_tweets *t, int *cap, int want)
 
 /* ---- reading and checking the bytes ---- */
 
-static dc_status read_all(const char *path, char **buf, size_t *len)
-{
-    FILE *fp;
-    size_t cap = 1 << 16, n = 0;
-    char *b = NULL;
-    dc_status st;
-
-    /* Before the open: opening a FIFO would block. */
-    *buf = NULL;
-    if ((st = dc_check_regular_file(path)) != DC_OK)
-        return st;
-    fp = fopen(path, "rb");
-    if (!fp)
-        return dc_fail(DC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    for (;;) {
-        char *nb = realloc(b, cap);
-
-        if (!nb) {
-            st = dc_fail(DC_ERR_NOMEM, "out of memory: %zu bytes for %s", cap, path);
-            break;
-        }
-        b = nb;
-        n += fread(b + n, 1, cap - n, fp);
-        if (n < cap)
-            break;
-        cap *= 2;
-    }
-    if (st == DC_OK && ferror(fp))
-        st = dc_fail(DC_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(fp);
-    if (st != DC_OK) {
-        free(b);
-        return st;
-    }
-    *buf = b;
-    *len = n;
-    return DC_OK;
-}
-
 static int line_of(const char *buf, size_t off)
 {
     int line = 1;
@@ -379,7 +340,7 @@ dc_tweets *dc_tweets_load(const char *path, int limit)
     x.t = dc_calloc(1, sizeof *x.t, "tweets");
     if (!x.t)
         return NULL;
-    st = read_all(path, &buf, &len);
+    st = dc_file_read(path, (unsigned char **)&buf, &len);
     if (st == DC_OK) {
         st = parse_file(&x, buf, len);
         free(buf);
