@@ -448,6 +448,64 @@ static void pictures_before(const exp_ctx *ctx, dc_run *run, const dog_data *d)
     sample_grid(run, d, &aug, size, "samples_augmented.png", ctx->seed);
 }
 
+/* Reads an earlier run's metrics.csv (this experiment's columns) into h, for a run that
+ * was stopped before it could score its best checkpoint. */
+static int read_history(const char *dir, dog_history *h, int max_epochs)
+{
+    char path[4200], line[512];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    if (dc_check_regular_file(path) != DC_OK || !(f = fopen(path, "r")))
+        return dc_fail(DC_ERR_IO, "%s: cannot read the earlier run's metrics", path), -1;
+    if (!fgets(line, sizeof line, f) || strncmp(line, "epoch,lr,train_loss", 19) != 0) {
+        fclose(f);
+        return dc_fail(DC_ERR_FORMAT, "%s: not a dog-emotion metrics file", path), -1;
+    }
+    while (h->epochs < max_epochs && fgets(line, sizeof line, f)) {
+        double v[N_C];
+        if (sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6]) != N_C) {
+            fclose(f);
+            return dc_fail(DC_ERR_FORMAT, "%s: row %d is malformed", path,
+                           h->epochs + 2), -1;
+        }
+        for (int c = 0; c < N_C; c++)
+            h->cols[c][h->epochs] = v[c];
+        if (v[C_VAL_ACC] > h->best_val)
+            h->best_val = v[C_VAL_ACC], h->best_epoch = (int)v[C_EPOCH];
+        h->epochs++;
+    }
+    fclose(f);
+    return h->epochs > 0 ? 0 : (dc_fail(DC_ERR_FORMAT, "%s: no epochs", path), -1);
+}
+
+/* Either trains, or (from_run set) takes an earlier, interrupted run's best checkpoint
+ * and history, so that it can be scored. The split is made from the seed, so the
+ * earlier run must have used the same seed and per_class. */
+static int train_or_resume(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_data *d,
+                           dog_history *h)
+{
+    const char *from = exp_str(ctx, "from_run");
+    char path[4200];
+
+    if (!*from)
+        return train(ctx, run, net, d, h);
+    snprintf(path, sizeof path, "%s/model.safetensors", from);
+    if (read_history(from, h, (int)exp_int(ctx, "epochs")) != 0
+        || dc_params_load(net->params, path) != DC_OK)
+        return -1;
+    for (int e = 0; e < h->epochs; e++) {
+        double row[N_C];
+        for (int c = 0; c < N_C; c++)
+            row[c] = h->cols[c][e];
+        dc_run_metrics_row(run, row, N_C);
+    }
+    dc_log(DC_LOG_INFO, "resumed %s: %d epochs, best validation accuracy %.4f at epoch %d",
+           from, h->epochs, h->best_val, h->best_epoch);
+    return save_checkpoint(run, net, h->best_epoch);
+}
+
 static int dog_emotion_run(exp_ctx *ctx)
 {
     dc_run *run = exp_begin(ctx, "dog-emotion");
@@ -470,7 +528,7 @@ static int dog_emotion_run(exp_ctx *ctx)
            dc_params_count(net.params));
     pictures_before(ctx, run, &d);
     dc_run_metrics_header(run, "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds");
-    if (train(ctx, run, &net, &d, &h) != 0
+    if (train_or_resume(ctx, run, &net, &d, &h) != 0
         || score_test(run, &net, &d, (float)exp_float(ctx, "smoothing"), &test_acc,
                       counts) != 0)
         goto done;
@@ -508,6 +566,8 @@ static const exp_setting dog_emotion_settings[] = {
     {"workers", EXP_INT, "1", "1", "threads decoding and augmenting batches", NULL, 1, 64},
     {"skip_bad_images", EXP_BOOL, "0", "0", "1: skip unreadable images with a warning",
      NULL, 0, 0},
+    {"from_run", EXP_STR, "", "", "score an interrupted run's best checkpoint instead of "
+     "training (its run folder; same seed and per_class)", NULL, 0, 0},
     {NULL},
 };
 
