@@ -11,28 +11,16 @@ typedef enum { ACT_SIGMOID, ACT_RELU, ACT_TANH, ACT_EXP, ACT_LOG } act_kind;
 
 static const char *act_names[] = {"sigmoid", "relu", "tanh", "exp", "log"};
 
-static inline float act_forward(act_kind k, float x)
-{
-    switch (k) {
-    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case ACT_RELU:    return x > 0.0f ? x : 0.0f;
-    case ACT_TANH:    return tanhf(x);
-    case ACT_EXP:     return expf(x);
-    default:          return logf(x);
-    }
-}
-
-/* dy/dx at one element, from x and y. */
-static inline float act_derivative(act_kind k, float x, float y)
-{
-    switch (k) {
-    case ACT_SIGMOID: return y * (1.0f - y);
-    case ACT_RELU:    return x > 0.0f ? 1.0f : 0.0f;
-    case ACT_TANH:    return 1.0f - y * y;
-    case ACT_EXP:     return y;
-    default:          return 1.0f / x;
-    }
-}
+/* One loop per kind, so that each is a straight loop the compiler vectorises: a switch
+ * inside the element loop left a branch per element (5 ns each for ReLU on random
+ * signs). */
+#define ACT_LOOP(n, i, body)                                                           \
+    do {                                                                               \
+        _Pragma("omp parallel for if (n > PAR_MIN) schedule(static)")                  \
+        for (long i = 0; i < (n); i++) {                                               \
+            body;                                                                      \
+        }                                                                              \
+    } while (0)
 
 static void act_backward(dc_node *node)
 {
@@ -41,24 +29,34 @@ static void act_backward(dc_node *node)
     float *gx = dc_node_in_grad(node, 0);
     long n = (long)node->out->size;
 
-    #pragma omp parallel for if (n > PAR_MIN) schedule(static)
-    for (long i = 0; i < n; i++)
-        gx[i] += g[i] * act_derivative(k, x[i], y[i]);
+    switch (k) {
+    case ACT_SIGMOID: ACT_LOOP(n, i, gx[i] += g[i] * y[i] * (1.0f - y[i])); break;
+    case ACT_RELU:    ACT_LOOP(n, i, gx[i] += x[i] > 0.0f ? g[i] : 0.0f); break;
+    case ACT_TANH:    ACT_LOOP(n, i, gx[i] += g[i] * (1.0f - y[i] * y[i])); break;
+    case ACT_EXP:     ACT_LOOP(n, i, gx[i] += g[i] * y[i]); break;
+    default:          ACT_LOOP(n, i, gx[i] += g[i] / x[i]); break;
+    }
 }
 
 static dc_tensor *activation(act_kind k, dc_tensor *x)
 {
-    dc_tensor *y = dc_tensor_tmp(x->ndim, x->shape);
+    dc_tensor *out = dc_tensor_tmp(x->ndim, x->shape);
+    const float *a = x->data;
+    float *y = out->data;
     long n = (long)x->size;
     dc_node *node;
 
-    #pragma omp parallel for if (n > PAR_MIN) schedule(static)
-    for (long i = 0; i < n; i++)
-        y->data[i] = act_forward(k, x->data[i]);
-    node = dc_record(act_names[k], act_backward, y, 1, (dc_tensor *[]){x});
+    switch (k) {
+    case ACT_SIGMOID: ACT_LOOP(n, i, y[i] = 1.0f / (1.0f + expf(-a[i]))); break;
+    case ACT_RELU:    ACT_LOOP(n, i, y[i] = a[i] > 0.0f ? a[i] : 0.0f); break;
+    case ACT_TANH:    ACT_LOOP(n, i, y[i] = tanhf(a[i])); break;
+    case ACT_EXP:     ACT_LOOP(n, i, y[i] = expf(a[i])); break;
+    default:          ACT_LOOP(n, i, y[i] = logf(a[i])); break;
+    }
+    node = dc_record(act_names[k], act_backward, out, 1, (dc_tensor *[]){x});
     if (node)
         node->iparam[0] = k;
-    return y;
+    return out;
 }
 
 dc_tensor *dc_sigmoid(dc_tensor *x) { return activation(ACT_SIGMOID, x); }

@@ -11,6 +11,8 @@
  * order: per-thread partials reduced thread by thread (GEMM path; the same thread count
  * gives the same bits), or per-image partials reduced image by image (direct path; the
  * same bits for any thread count).
+ * Parallelism comes from the batch: one image (with one group) runs on one thread in
+ * the direct path, and on OpenBLAS's threads in the GEMM path.
  * Leaves out: dilation, padding modes other than zeros, different strides or paddings
  * for height and width. Pooling lives in pool.c. */
 #include <omp.h>
@@ -295,12 +297,13 @@ static void gemm_backward(const conv_geom *g, const float *x, const float *w,
     float *cols = col_size ? dc_arena_alloc((size_t)team * col_size * sizeof *cols) : NULL;
     float *parts = gw ? dc_arena_alloc((size_t)team * wsize * sizeof *parts) : NULL;
 
+    /* Zeroed here, not per thread: the runtime may start fewer threads than asked. */
+    if (parts)
+        memset(parts, 0, (size_t)team * wsize * sizeof *parts);
     #pragma omp parallel num_threads(team) if (team > 1)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
         float *part = parts ? parts + (size_t)t * wsize : NULL;
-        if (part)
-            memset(part, 0, wsize * sizeof *part);
         for (int i = g->n * t / nt; i < g->n * (t + 1) / nt; i++)
             gemm_image_backward(g, x + i * xs, w, dy + i * ys,
                                 cols ? cols + (size_t)t * col_size : NULL, part,
@@ -345,7 +348,8 @@ correlate(const float *restrict pad, int pw, const float *restrict k, float bias
  * per tap and spills them; here every tap is one base plus a constant offset. vf8u is
  * the same vector at float alignment, allowed to alias floats: reading or writing
  * through it is an unaligned vector move. Vectors never cross a function boundary by
- * value (all helpers take pointers), so no calling convention depends on AVX. */
+ * value (helpers take pointers or are macros), so no calling convention depends on
+ * AVX. */
 typedef float vf8 __attribute__((vector_size(32)));
 typedef float vf8u __attribute__((vector_size(32), aligned(4), may_alias));
 typedef int vi8 __attribute__((vector_size(32)));
@@ -353,11 +357,9 @@ typedef int vi8 __attribute__((vector_size(32)));
 #define VF8_LOAD(p) (*(const vf8u *)(p))
 #define VF8_STORE(p, v) (*(vf8u *)(p) = (v))
 
-static inline float vf8_sum(const vf8 *v)
-{
-    return (((*v)[0] + (*v)[1]) + ((*v)[2] + (*v)[3]))
-           + (((*v)[4] + (*v)[5]) + ((*v)[6] + (*v)[7]));
-}
+/* The lanes of v added pairwise, in a fixed order. */
+#define VF8_SUM(v) ((((v)[0] + (v)[1]) + ((v)[2] + (v)[3])) \
+                    + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
 
 /* Even / odd lanes of the 16 floats a, b. */
 #if defined(__clang__)
@@ -611,11 +613,11 @@ taps3x3(const float *pad, int pw, const float *dy, int oh, int ow, float *dk, in
             for (int t = 0; t < 9; t++)
                 tail[t] += d[ox] * r[(size_t)(t / 3) * pw + ox * S + t % 3];
     }
-    dk[0] += vf8_sum(&a0) + tail[0], dk[1] += vf8_sum(&a1) + tail[1];
-    dk[2] += vf8_sum(&a2) + tail[2], dk[3] += vf8_sum(&a3) + tail[3];
-    dk[4] += vf8_sum(&a4) + tail[4], dk[5] += vf8_sum(&a5) + tail[5];
-    dk[6] += vf8_sum(&a6) + tail[6], dk[7] += vf8_sum(&a7) + tail[7];
-    dk[8] += vf8_sum(&a8) + tail[8];
+    dk[0] += VF8_SUM(a0) + tail[0], dk[1] += VF8_SUM(a1) + tail[1];
+    dk[2] += VF8_SUM(a2) + tail[2], dk[3] += VF8_SUM(a3) + tail[3];
+    dk[4] += VF8_SUM(a4) + tail[4], dk[5] += VF8_SUM(a5) + tail[5];
+    dk[6] += VF8_SUM(a6) + tail[6], dk[7] += VF8_SUM(a7) + tail[7];
+    dk[8] += VF8_SUM(a8) + tail[8];
 }
 
 /* Whether taps3x3 takes this geometry (no dy spreading needed). */

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "deepc/io.h"
@@ -110,7 +111,7 @@ static void check_against_naive(const conv_case *cc, uint64_t seed)
              cc->c, cc->h, cc->w, cc->o, cc->k, cc->kw ? cc->kw : cc->k, cc->stride,
              cc->pad, cc->groups);
 
-    /* Float32 sums of up to a few hundred terms against double: 1e-5 relative. */
+    /* Float32 sums of up to a few hundred terms against double: 1e-5 (1 + |value|). */
     expect_close_d(what, "y", y->data, yref, y->size, 1e-5);
     expect_close_d(what, "dx", x->grad, dx, x->size, 1e-5);
     expect_close_d(what, "dw", w->grad, dw, w->size, 1e-5);
@@ -241,8 +242,11 @@ Test(conv_values, conv_matches_pytorch)
 {
     dc_safetensors *st = fixture();
 
+    conv_case_check(st, "conv_stem", 1, 1, 1, 1);
     conv_case_check(st, "conv_strided", 1, 2, 1, 1);
+    conv_case_check(st, "conv_im2col", 1, 2, 1, 1);
     conv_case_check(st, "conv_grouped", 1, 1, 2, 2);
+    conv_case_check(st, "conv_grouped_im2col", 0, 1, 1, 2);
     conv_case_check(st, "conv_pointwise", 0, 1, 0, 1);
     conv_case_check(st, "conv_dw_s1", 1, 1, 1, 5);
     conv_case_check(st, "conv_dw_s2", 0, 2, 1, 5);
@@ -260,6 +264,36 @@ Test(conv_values, pooling_matches_pytorch)
     x = leaf(st, "avgpool", "x");
     expect_case(st, "avgpool", dc_adaptive_avg_pool2d_1x1(x), keys, &x, 1, 1e-6f, 1e-5f);
     dc_safetensors_free(st);
+}
+
+/* Ties go to the first maximum in row-major window order, and padding never wins: an
+ * all-negative input pooled with padding gives negative maxima, not 0. */
+Test(conv_values, max_pool_ties_and_padding)
+{
+    dc_tensor *x = dc_tensor_new4(1, 1, 4, 4);
+    /* Ties: window (0,0) is all -1; window (0,1) holds -3 at (0,3) and (1,2); window
+     * (1,1) holds -7 at (2,2) and (3,3). */
+    static const float v[16] = {-1, -1, -5, -3, -1, -1, -3, -4,
+                                -2, -6, -7, -8, -9, -6, -8, -7};
+    static const float want_y[4] = {-1, -3, -2, -7};
+    static const float want_dx[16] = {1, 0, 0, 1, 0, 0, 0, 0,
+                                      1, 0, 1, 0, 0, 0, 0, 0};
+
+    memcpy(x->data, v, sizeof v);
+    x->requires_grad = 1;
+    dc_tensor *y = dc_max_pool2d(x, 2, 2, 0);
+    cr_assert_eq(dc_backward(dc_sum(y)), DC_OK);
+    expect_close("max_pool2d y", y->data, want_y, 4, 0.0f, 0.0f);
+    expect_close("max_pool2d dx", x->grad, want_dx, 16, 0.0f, 0.0f);
+
+    /* k3 s2 p1: the corner window covers padding and x[0..1][0..1] = -1. */
+    y = dc_max_pool2d(x, 3, 2, 1);
+    cr_assert_eq(y->shape[2], 2);
+    cr_assert_eq(y->data[0], -1.0f, "padding must count as -inf, got %g", y->data[0]);
+    for (size_t i = 0; i < y->size; i++)
+        cr_assert_lt(y->data[i], 0.0f);
+    dc_step_end();
+    dc_tensor_free(x);
 }
 
 /* Batch norm of CASE against PyTorch, running statistics included. */
