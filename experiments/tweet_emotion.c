@@ -307,23 +307,24 @@ static int train_epoch(const tw_model *m, dc_optim *opt, const tw_data *d, const
     return 0;
 }
 
+static void best_free(tw_best *best);
+
+/* Copies every parameter of m into best, reallocating: configurations differ in size. */
 static int keep_weights(tw_best *best, const tw_model *m)
 {
     const dc_params *p = m->params;
 
-    if (!best->weights) {
-        best->weights = dc_calloc((size_t)p->n, sizeof *best->weights, "checkpoint");
-        if (!best->weights)
+    best_free(best);
+    best->weights = dc_calloc((size_t)p->n, sizeof *best->weights, "checkpoint");
+    if (!best->weights)
+        return -1;
+    best->n_weights = p->n;
+    for (int i = 0; i < p->n; i++) {
+        size_t bytes = p->items[i].tensor->size * sizeof(float);
+        if (!(best->weights[i] = dc_malloc(bytes, "checkpoint")))
             return -1;
-        best->n_weights = p->n;
-        for (int i = 0; i < p->n; i++)
-            if (!(best->weights[i] = dc_malloc(p->items[i].tensor->size * sizeof(float),
-                                                "checkpoint")))
-                return -1;
+        memcpy(best->weights[i], p->items[i].tensor->data, bytes);
     }
-    for (int i = 0; i < p->n; i++)
-        memcpy(best->weights[i], p->items[i].tensor->data,
-               p->items[i].tensor->size * sizeof(float));
     return 0;
 }
 
