@@ -41,10 +41,9 @@ dc_tensor *dc_rnn(dc_rnn_kind kind, dc_tensor *x, const int *lengths, dc_tensor 
  * seq[b, lengths[b]-1] (lengths NULL: the last step). What h_n holds in PyTorch. */
 dc_tensor *dc_rnn_last(dc_tensor *seq, const int *lengths);
 
-/* Dropout between stacked layers: y = x * m / (1-p), m ~ Bernoulli(1-p) per element,
- * drawn from rng; p in [0,1). Returns x itself when p == 0. NULL with a message on a bad
- * p or a NULL rng. Limitation: named for its use here; a general dropout op belongs in
- * ops.h, and this one can forward to it once there is one. */
+/* Dropout between stacked layers: dc_dropout (ops.h) in training mode, y = x * m / (1-p)
+ * with m ~ Bernoulli(1-p) per element drawn from rng; p in [0,1). Returns x itself when
+ * p == 0. NULL with a message on p outside [0,1) or a NULL rng. */
 dc_tensor *dc_rnn_dropout(dc_tensor *x, float p, dc_rng *rng);
 
 /* ---- the module (src/nn/rnn.c) ---- */

@@ -115,9 +115,16 @@ dc_tensor *dc_rnn_layer_forward_seq(const dc_rnn_layer *m, dc_tensor *x,
                                     const int *lengths, float dropout, int training,
                                     dc_rng *rng)
 {
+    char sx[64];
+
     if (!m || !x || m->num_layers < 1 || m->num_layers > DC_RNN_MAX_LAYERS) {
         dc_fail(DC_ERR_ARG, "rnn: %s, expected an initialised layer and an input",
                 !m || !x ? "layer or input NULL" : "layer not initialised");
+        return NULL;
+    }
+    if (x->ndim != 3 || x->shape[2] != m->input_size) {
+        dc_fail(DC_ERR_SHAPE, "rnn: input %s, expected [B,T,%d] (batch first)",
+                dc_shape_str(x, sx, sizeof sx), m->input_size);
         return NULL;
     }
     return run_layers(m, x, lengths, dropout, training, rng);

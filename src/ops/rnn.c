@@ -149,7 +149,8 @@ static dc_status check_rnn(dc_rnn_kind kind, const dc_tensor *x, const dc_tensor
 
 /* ---- the walking order ---- */
 
-/* A counting sort by length, longest first; stable, so equal lengths keep row order. */
+/* Rows grouped by length, longest first, equal lengths in row order (one pass per
+ * length: B*T is small next to the step it plans). */
 static void plan_build(rnn_plan *p, int batch, int time, int hidden, int gates,
                        const int *lengths)
 {
@@ -344,24 +345,36 @@ static void lstm_step(const rnn_saved *s, const float *xp, float *seq, float *c_
     }
 }
 
+/* The time loop over units [j0,j1); the barrier is a no-op when no team runs it. */
+static void forward_units(const rnn_saved *s, const float *w_hh, const float *b_hh,
+                          const float *xp, float *seq, float *c_spare, int j0, int j1)
+{
+    for (int t = 0; t < s->plan.steps; t++) {
+        recurrent_product(s, w_hh, b_hh, t, j0, j1);
+        if (s->kind == DC_RNN_KIND_GRU)
+            gru_step(s, xp, seq, t, j0, j1);
+        else
+            lstm_step(s, xp, seq, c_spare, t, j0, j1);
+        /* Step t+1's product reads every unit of h_t. */
+        #pragma omp barrier
+    }
+}
+
+/* Small problems run outside any parallel region, not in a one-thread one: inside an
+ * inactive region OpenBLAS would start a fresh nested team for every sgemm. */
 static void run_forward(const rnn_saved *s, const float *w_hh, const float *b_hh,
                         const float *xp, float *seq, float *c_spare)
 {
-    const rnn_plan *p = &s->plan;
+    if (!use_threads(&s->plan) || dc_get_threads() < 2) {
+        forward_units(s, w_hh, b_hh, xp, seq, c_spare, 0, s->plan.hidden);
+        return;
+    }
 
-    #pragma omp parallel if (use_threads(p))
+    #pragma omp parallel
     {
         int j0, j1;
-        unit_slice(p->hidden, omp_get_thread_num(), omp_get_num_threads(), &j0, &j1);
-        for (int t = 0; t < p->steps; t++) {
-            recurrent_product(s, w_hh, b_hh, t, j0, j1);
-            if (s->kind == DC_RNN_KIND_GRU)
-                gru_step(s, xp, seq, t, j0, j1);
-            else
-                lstm_step(s, xp, seq, c_spare, t, j0, j1);
-            /* Step t+1's product reads every unit of h_t. */
-            #pragma omp barrier
-        }
+        unit_slice(s->plan.hidden, omp_get_thread_num(), omp_get_num_threads(), &j0, &j1);
+        forward_units(s, w_hh, b_hh, xp, seq, c_spare, j0, j1);
     }
 }
 
@@ -458,27 +471,38 @@ static void lstm_step_back(const rnn_saved *s, const rnn_grads *d, int t, int j0
  * [j0,j1)) gains dgates W_hh, [n,G*H] x [G*H,cnt]: GRU adds it to its skip term, LSTM
  * has none and overwrites. A thread's next step reads only its own units of dh, so the
  * one barrier per step is the one before the product, which reads every unit's dgates. */
-static void run_backward(const rnn_saved *s, const rnn_grads *d, const float *w_hh)
+static void backward_units(const rnn_saved *s, const rnn_grads *d, const float *w_hh,
+                           int j0, int j1)
 {
     const rnn_plan *p = &s->plan;
     int h = p->hidden, gh = p->gates * h;
     float beta = s->kind == DC_RNN_KIND_GRU ? 1.0f : 0.0f;
 
-    #pragma omp parallel if (use_threads(p))
+    for (int t = p->steps - 1; t >= 0; t--) {
+        if (s->kind == DC_RNN_KIND_GRU)
+            gru_step_back(s, d, t, j0, j1);
+        else
+            lstm_step_back(s, d, t, j0, j1);
+        #pragma omp barrier
+        if (t > 0 && j1 > j0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->active[t], j1 - j0,
+                        gh, 1.0f, d->dgates + p->off[t] * gh, gh, w_hh + j0, h, beta,
+                        d->dh + j0, h);
+    }
+}
+
+static void run_backward(const rnn_saved *s, const rnn_grads *d, const float *w_hh)
+{
+    if (!use_threads(&s->plan) || dc_get_threads() < 2) {
+        backward_units(s, d, w_hh, 0, s->plan.hidden);
+        return;
+    }
+
+    #pragma omp parallel
     {
         int j0, j1;
-        unit_slice(h, omp_get_thread_num(), omp_get_num_threads(), &j0, &j1);
-        for (int t = p->steps - 1; t >= 0; t--) {
-            if (s->kind == DC_RNN_KIND_GRU)
-                gru_step_back(s, d, t, j0, j1);
-            else
-                lstm_step_back(s, d, t, j0, j1);
-            #pragma omp barrier
-            if (t > 0 && j1 > j0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->active[t],
-                            j1 - j0, gh, 1.0f, d->dgates + p->off[t] * gh, gh, w_hh + j0,
-                            h, beta, d->dh + j0, h);
-        }
+        unit_slice(s->plan.hidden, omp_get_thread_num(), omp_get_num_threads(), &j0, &j1);
+        backward_units(s, d, w_hh, j0, j1);
     }
 }
 
@@ -609,40 +633,14 @@ dc_tensor *dc_rnn_last(dc_tensor *seq, const int *lengths)
 
 /* ---- dropout between layers ---- */
 
-/* saved: the mask [size], 0 or 1/(1-p) per element. */
-static void dropout_backward(dc_node *node)
-{
-    const float *mask = node->saved, *g = node->out->grad;
-    float *gx = dc_node_in_grad(node, 0);
-
-    for (size_t i = 0; i < node->out->size; i++)
-        gx[i] += g[i] * mask[i];
-}
-
+/* dc_dropout in training mode, with stricter arguments: p = 1 between layers would cut
+ * the stack in two, so it is refused rather than computed. */
 dc_tensor *dc_rnn_dropout(dc_tensor *x, float p, dc_rng *rng)
 {
-    float *mask, keep_scale;
-    dc_tensor *y;
-    dc_node *node;
-
     if (!(p >= 0.0f && p < 1.0f) || !rng || !x) {
         dc_fail(DC_ERR_ARG, "rnn_dropout: p = %g%s%s, expected p in [0,1), an rng and an "
                 "input", (double)p, rng ? "" : ", rng NULL", x ? "" : ", x NULL");
         return NULL;
     }
-    if (p == 0.0f)
-        return x;
-
-    /* Drawn serially from one generator, so a seed fixes the mask at any thread count. */
-    mask = arena_floats(x->size);
-    keep_scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < x->size; i++)
-        mask[i] = dc_rng_uniform(rng) < p ? 0.0f : keep_scale;
-    y = dc_tensor_tmp(x->ndim, x->shape);
-    for (size_t i = 0; i < x->size; i++)
-        y->data[i] = x->data[i] * mask[i];
-    node = dc_record("rnn_dropout", dropout_backward, y, 1, (dc_tensor *[]){x});
-    if (node)
-        node->saved = mask;
-    return y;
+    return dc_dropout(x, p, 1, rng);
 }
