@@ -1,4 +1,4 @@
-/* deepc.c - the command-line tool: run, list, data, bench, report.
+/* deepc.c - the command-line tool: run, list, data, bench, report, export.
  * Usage errors (unknown command, experiment, flag or --set key, malformed value) print
  * one line naming the culprit and the valid choices, and exit with status 2; failures
  * while running exit with status 1. */
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "export.h"
 #include "index.h"
 #include "deepc/data.h"
 #include "deepc/io.h"
@@ -26,6 +27,7 @@ static const char usage_text[] =
     "  data fetch NAME         say where a dataset comes from and where to put it\n"
     "  bench [MODEL]           training-step throughput (deepc bench --help)\n"
     "  report [RUNS_DIR]       write an index page of all runs (default runs/)\n"
+    "  export --c MODEL        a dog-emotion checkpoint as one C file (deepc export --help)\n"
     "  --help, --version\n";
 
 static const char run_usage[] =
@@ -306,9 +308,11 @@ int main(int argc, char **argv)
         rc = bench_main(argc - 2, argv + 2);
     else if (!strcmp(cmd, "report"))
         rc = index_main(argc - 2, argv + 2);
+    else if (!strcmp(cmd, "export"))
+        rc = export_main(argc - 2, argv + 2);
     else
         rc = usage_error("unknown command \"%s\"", cmd, "run, list, data, bench, report, "
-                         "--help, --version");
+                         "export, --help, --version");
     dc_arena_release();
     return rc;
 }
