@@ -1063,7 +1063,8 @@ static double longest_name_px(const conf_ctx *c)
  * margin stacks the class names, the axis label and a one-line key. */
 static void conf_layout(conf_ctx *c, frame *f)
 {
-    double longest;
+    double longest, need;
+    int half;
 
     c->cell = c->k <= 100 ? (int)fmin(80.0, fmax(24.0, 900.0 / c->k))
                           : (int)fmax(2.0, 2400.0 / c->k);
@@ -1079,10 +1080,16 @@ static void conf_layout(conf_ctx *c, frame *f)
     f->right = 40;
     f->w = f->left + f->right + c->k * c->cell;
     f->h = f->top + f->bottom + c->k * c->cell;
-    if (f->w < 420) {
-        f->right += 420 - f->w;
-        f->w = 420;
-    }
+
+    /* The title and the key line are centred over the matrix: each side of it needs
+     * half of the wider one (the bold title is measured at a generous size). */
+    need = dc_viz_text_width_px("cell colour: share of the true class; number: count", 10.0);
+    if (c->title)
+        need = fmax(need, dc_viz_text_width_px(c->title, 20.0));
+    half = (int)(need / 2.0 + 30.0 - c->k * c->cell / 2.0);
+    f->left = f->left > half ? f->left : half;
+    f->right = f->right > half ? f->right : half;
+    f->w = f->left + f->right + c->k * c->cell;
     f->x.lo = f->y.lo = 0.0;
     f->x.hi = f->y.hi = c->k;
 }
