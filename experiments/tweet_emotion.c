@@ -472,36 +472,14 @@ done:
     free(text);
 }
 
-/* Test figures of one model's best configuration, restored from its checkpoint. */
-static int score_best(const exp_ctx *ctx, dc_run *run, dc_report *rep, const tw_data *d,
-                      const tw_result *r, const tw_best *best, int epochs)
+/* confusion_<M>.png, loss_<M>.png and accuracy_<M>.png for model name M. */
+static void plot_best(dc_run *run, const char *name, const tw_result *r, const int *counts,
+                      int epochs)
 {
-    const char *name = kind_name(r->cfg.kind), *classes[DC_TWEET_CLASSES];
-    int n = d->test.rows->n, counts[DC_TWEET_CLASSES * DC_TWEET_CLASSES];
-    int *pred = dc_malloc((size_t)n * sizeof *pred, "predictions");
-    double loss, acc, prec[3], rec[3], f1[3];
-    char file[64], path[4200], key[64], title[128];
-    tw_model m = {0};
-
-    if (!pred || model_init(&m, &r->cfg, dc_wordvec_dim(d->wv), ctx->seed) != 0)
-        goto fail;
-    for (int i = 0; i < m.params->n; i++)
-        memcpy(m.params->items[i].tensor->data, best->weights[i],
-               m.params->items[i].tensor->size * sizeof(float));
-    evaluate(&m, d, &d->test, (int)exp_int(ctx, "max_len"), &loss, &acc, pred);
-    dc_confusion(d->test.rows->label, pred, n, DC_TWEET_CLASSES, counts);
-    dc_class_metrics(counts, DC_TWEET_CLASSES, prec, rec, f1);
-
-    snprintf(file, sizeof file, "model_%s.safetensors", name);
-    if (dc_params_save(m.params, dc_run_path(run, file, path, sizeof path), NULL, 0) != DC_OK)
-        goto fail;
-    snprintf(key, sizeof key, "%s_test_acc", name);
-    dc_run_summary_num(run, key, acc);
-    snprintf(key, sizeof key, "%s_val_acc", name);
-    dc_run_summary_num(run, key, r->best_val);
-    dc_log(DC_LOG_INFO, "best %s: hidden %d dropout %g lr %g %s, val acc %.4f, test acc "
-           "%.4f", name, r->cfg.hidden, r->cfg.dropout, r->cfg.lr,
-           r->cfg.adam ? "adam" : "sgd", r->best_val, acc);
+    const char *classes[DC_TWEET_CLASSES], *labels[] = {"train", "validation"};
+    const double *ls[] = {r->hist[H_TRAIN_LOSS], r->hist[H_VAL_LOSS]};
+    const double *as[] = {r->hist[H_TRAIN_ACC], r->hist[H_VAL_ACC]};
+    char file[64], path[4200], title[128];
 
     for (int c = 0; c < DC_TWEET_CLASSES; c++)
         classes[c] = dc_tweet_label_name(c);
@@ -510,28 +488,35 @@ static int score_best(const exp_ctx *ctx, dc_run *run, dc_report *rep, const tw_
     if (dc_plot_confusion(dc_run_path(run, file, path, sizeof path), counts,
                           DC_TWEET_CLASSES, classes, title) != DC_OK)
         dc_log(DC_LOG_WARN, "%s", dc_last_error());
-
-    const char *labels[] = {"train", "validation"};
-    const double *ls[] = {r->hist[H_TRAIN_LOSS], r->hist[H_VAL_LOSS]};
-    const double *as[] = {r->hist[H_TRAIN_ACC], r->hist[H_VAL_ACC]};
-    char lfile[64], afile[64];
-    snprintf(lfile, sizeof lfile, "loss_%s.png", name);
-    snprintf(afile, sizeof afile, "accuracy_%s.png", name);
+    snprintf(file, sizeof file, "loss_%s.png", name);
     snprintf(title, sizeof title, "%s best configuration: loss", name);
-    exp_plot_epochs(run, lfile, title, "cross-entropy loss", labels, ls, 2, epochs, 0);
+    exp_plot_epochs(run, file, title, "cross-entropy loss", labels, ls, 2, epochs, 0);
+    snprintf(file, sizeof file, "accuracy_%s.png", name);
     snprintf(title, sizeof title, "%s best configuration: accuracy", name);
-    exp_plot_epochs(run, afile, title, "accuracy", labels, as, 2, epochs, 0);
+    exp_plot_epochs(run, file, title, "accuracy", labels, as, 2, epochs, 0);
+}
 
+/* The model's section of the report: its configuration, test figures, per-class table
+ * and pictures. */
+static void report_best(dc_run *run, dc_report *rep, const char *name, const tw_result *r,
+                        int n_test, double acc, double loss, const int *counts)
+{
+    double prec[DC_TWEET_CLASSES], rec[DC_TWEET_CLASSES], f1[DC_TWEET_CLASSES];
+    char cells[4 * 4][32], file[64], path[4200];
+    const char *ptr[16] = {"class", "precision", "recall", "F1"};
+    static const char *const pictures[][2] = {{"confusion", "Test confusion matrix"},
+                                               {"loss", "Loss per epoch"},
+                                               {"accuracy", "Accuracy per epoch"}};
+
+    dc_class_metrics(counts, DC_TWEET_CLASSES, prec, rec, f1);
     dc_report_heading(rep, name);
     dc_report_text(rep, "Best configuration on validation: hidden %d, dropout %g, lr %g, %s "
                    "(validation accuracy %.2f%% at epoch %d). Scored once on the %d test "
                    "tweets: accuracy %.2f%%, loss %.4f. Course: GRU ~52%%, LSTM ~51%%.",
                    r->cfg.hidden, r->cfg.dropout, r->cfg.lr, r->cfg.adam ? "Adam" : "SGD",
-                   100 * r->best_val, r->best_epoch, n, 100 * acc, loss);
-    char cells[4 * 4][32];
-    const char *ptr[16] = {"class", "precision", "recall", "F1"};
-    for (int c = 0; c < 3; c++) {
-        snprintf(cells[4 + 4 * c], 32, "%s", classes[c]);
+                   100 * r->best_val, r->best_epoch, n_test, 100 * acc, loss);
+    for (int c = 0; c < DC_TWEET_CLASSES; c++) {
+        snprintf(cells[4 + 4 * c], 32, "%s", dc_tweet_label_name(c));
         snprintf(cells[5 + 4 * c], 32, "%.3f", prec[c]);
         snprintf(cells[6 + 4 * c], 32, "%.3f", rec[c]);
         snprintf(cells[7 + 4 * c], 32, "%.3f", f1[c]);
@@ -539,16 +524,48 @@ static int score_best(const exp_ctx *ctx, dc_run *run, dc_report *rep, const tw_
             ptr[4 + 4 * c + k] = cells[4 + 4 * c + k];
     }
     dc_report_table(rep, ptr, 4, 4);
-    dc_report_image(rep, dc_run_path(run, file, path, sizeof path), "Test confusion matrix");
-    dc_report_image(rep, dc_run_path(run, lfile, path, sizeof path), "Loss per epoch");
-    dc_report_image(rep, dc_run_path(run, afile, path, sizeof path), "Accuracy per epoch");
+    for (int i = 0; i < 3; i++) {
+        snprintf(file, sizeof file, "%s_%s.png", pictures[i][0], name);
+        dc_report_image(rep, dc_run_path(run, file, path, sizeof path), pictures[i][1]);
+    }
+}
+
+/* Test figures of one model's best configuration, restored from its checkpoint. */
+static int score_best(const exp_ctx *ctx, dc_run *run, dc_report *rep, const tw_data *d,
+                      const tw_result *r, const tw_best *best, int epochs)
+{
+    const char *name = kind_name(r->cfg.kind);
+    int n = d->test.rows->n, counts[DC_TWEET_CLASSES * DC_TWEET_CLASSES], rc = -1;
+    int *pred = dc_malloc((size_t)n * sizeof *pred, "predictions");
+    double loss, acc;
+    char file[64], path[4200], key[64];
+    tw_model m = {0};
+
+    if (!pred || model_init(&m, &r->cfg, dc_wordvec_dim(d->wv), ctx->seed) != 0)
+        goto done;
+    for (int i = 0; i < m.params->n; i++)
+        memcpy(m.params->items[i].tensor->data, best->weights[i],
+               m.params->items[i].tensor->size * sizeof(float));
+    evaluate(&m, d, &d->test, (int)exp_int(ctx, "max_len"), &loss, &acc, pred);
+    dc_confusion(d->test.rows->label, pred, n, DC_TWEET_CLASSES, counts);
+
+    snprintf(file, sizeof file, "model_%s.safetensors", name);
+    if (dc_params_save(m.params, dc_run_path(run, file, path, sizeof path), NULL, 0) != DC_OK)
+        goto done;
+    snprintf(key, sizeof key, "%s_test_acc", name);
+    dc_run_summary_num(run, key, acc);
+    snprintf(key, sizeof key, "%s_val_acc", name);
+    dc_run_summary_num(run, key, r->best_val);
+    dc_log(DC_LOG_INFO, "best %s: hidden %d dropout %g lr %g %s, val acc %.4f, test acc "
+           "%.4f", name, r->cfg.hidden, r->cfg.dropout, r->cfg.lr,
+           r->cfg.adam ? "adam" : "sgd", r->best_val, acc);
+    plot_best(run, name, r, counts, epochs);
+    report_best(run, rep, name, r, n, acc, loss, counts);
+    rc = 0;
+done:
     free(pred);
     dc_params_free(m.params);
-    return 0;
-fail:
-    free(pred);
-    dc_params_free(m.params);
-    return -1;
+    return rc;
 }
 
 static void report_data(dc_run *run, dc_report *rep, const tw_data *d)
