@@ -6,13 +6,10 @@
  * the same file (figures from tests/data/test_image_resize.c's script). */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -21,45 +18,10 @@
 #include "deepc/data.h"
 #include "deepc/image.h"
 
-/* ---- a temporary folder ---- */
+#define TESTUTIL_TAG "image"
+#include "testutil.h"
 
-static char tmp[64];
-
-static void make_tmp(void)
-{
-    strcpy(tmp, "/tmp/deepc_image_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
-{
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char bufs[4][256];
-    static int next;
-    char *p = bufs[next++ % 4];
-
-    snprintf(p, 256, "%s/%s", tmp, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    cr_assert_not_null(fp, "cannot write %s", path);
-    cr_assert_eq(fwrite(data, 1, n, fp), n);
-    fclose(fp);
-}
+/* ---- checks ---- */
 
 /* Decoding `path` must fail with `status` and a message naming it and
  * containing `text`. */
@@ -201,12 +163,21 @@ static void write_jpeg(const char *path, const jpeg_spec *s, int w, int h,
     free(mem);
 }
 
-static unsigned char *read_all(const char *path, size_t *n)
+/* Writes a W x H JPEG of spec `s` at quality 95 and checks its decode against
+ * want() within the given largest and mean errors. */
+static void jpeg_case(jpeg_spec s, unsigned char (*want)(int, int, int),
+                      int max_err, double mean_err)
 {
-    unsigned char *b;
+    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
+    compare(in_tmp("a.jpg"), H, W, want, max_err, mean_err);
+}
 
-    cr_assert_eq(dc_file_read(path, &b, n), DC_OK, "%s", dc_last_error());
-    return b;
+/* The bytes of a W x H JPEG of spec `s` at quality 95, also left as tmp/a.jpg
+ * (malloc'd); *n gets their number. */
+static unsigned char *jpeg_bytes(jpeg_spec s, size_t *n)
+{
+    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
+    return read_file(in_tmp("a.jpg"), n);
 }
 
 /* ---- JPEG: colour spaces and coding modes ---- */
@@ -215,75 +186,55 @@ TestSuite(image_jpeg, .init = make_tmp, .fini = remove_tmp);
 
 Test(image_jpeg, baseline_ycbcr)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0};
-
-    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
-    compare(in_tmp("a.jpg"), H, W, want_rgb, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0}, want_rgb, 12, 2.0);
 }
 
 Test(image_jpeg, rgb_stored_without_ycbcr)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_RGB, 0, 0, 0};
-
-    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
-    compare(in_tmp("a.jpg"), H, W, want_rgb, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_RGB, 3, JCS_RGB, 0, 0, 0}, want_rgb, 12, 2.0);
 }
 
 Test(image_jpeg, progressive)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 1, 0, 0};
-
-    write_jpeg(in_tmp("p.jpg"), &s, W, H, 95);
-    compare(in_tmp("p.jpg"), H, W, want_rgb, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 1, 0, 0}, want_rgb, 12, 2.0);
 }
 
 Test(image_jpeg, restart_markers)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 0, 1, 0};
     size_t n;
-    unsigned char *b;
+    unsigned char *b =
+        jpeg_bytes((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 0, 1, 0}, &n);
     int rst = 0;
 
-    write_jpeg(in_tmp("r.jpg"), &s, W, H, 95);
-    b = read_all(in_tmp("r.jpg"), &n);
     for (size_t i = 0; i + 1 < n; i++)
         rst += b[i] == 0xff && b[i + 1] >= 0xd0 && b[i + 1] <= 0xd7;
     free(b);
     cr_assert_gt(rst, 2, "the file has %d restart markers, expected several",
                  rst);
-    compare(in_tmp("r.jpg"), H, W, want_rgb, 12, 2.0);
+    compare(in_tmp("a.jpg"), H, W, want_rgb, 12, 2.0);
 }
 
 Test(image_jpeg, grayscale_becomes_three_equal_channels)
 {
-    jpeg_spec s = {JCS_GRAYSCALE, 1, JCS_UNKNOWN, 0, 0, 0};
-
-    write_jpeg(in_tmp("g.jpg"), &s, W, H, 95);
-    compare(in_tmp("g.jpg"), H, W, want_grey, 6, 1.5);
+    jpeg_case((jpeg_spec){JCS_GRAYSCALE, 1, JCS_UNKNOWN, 0, 0, 0},
+              want_grey, 6, 1.5);
 }
 
 Test(image_jpeg, cmyk_adobe_inverted)
 {
-    jpeg_spec s = {JCS_CMYK, 4, JCS_UNKNOWN, 0, 0, 0};
-
-    write_jpeg(in_tmp("c.jpg"), &s, W, H, 95);
-    compare(in_tmp("c.jpg"), H, W, want_cmyk, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_CMYK, 4, JCS_UNKNOWN, 0, 0, 0},
+              want_cmyk, 12, 2.0);
 }
 
 Test(image_jpeg, cmyk_plain_without_adobe_marker)
 {
-    jpeg_spec s = {JCS_CMYK, 4, JCS_UNKNOWN, 0, 0, 1};
-
-    write_jpeg(in_tmp("c.jpg"), &s, W, H, 95);
-    compare(in_tmp("c.jpg"), H, W, want_cmyk, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_CMYK, 4, JCS_UNKNOWN, 0, 0, 1},
+              want_cmyk, 12, 2.0);
 }
 
 Test(image_jpeg, ycck)
 {
-    jpeg_spec s = {JCS_CMYK, 4, JCS_YCCK, 0, 0, 0};
-
-    write_jpeg(in_tmp("y.jpg"), &s, W, H, 95);
-    compare(in_tmp("y.jpg"), H, W, want_cmyk, 12, 2.0);
+    jpeg_case((jpeg_spec){JCS_CMYK, 4, JCS_YCCK, 0, 0, 0}, want_cmyk, 12, 2.0);
 }
 
 Test(image_jpeg, float_image_is_bytes_over_255)
@@ -321,7 +272,7 @@ static size_t sof_height_at(const unsigned char *b, size_t n)
 static void patched_size(const char *src, const char *dst, int h, int w)
 {
     size_t n, at;
-    unsigned char *b = read_all(src, &n);
+    unsigned char *b = read_file(src, &n);
 
     at = sof_height_at(b, n);
     b[at] = (unsigned char)(h >> 8);
@@ -334,12 +285,10 @@ static void patched_size(const char *src, const char *dst, int h, int w)
 
 Test(image_jpeg, truncated_is_an_error_not_grey)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0};
     size_t n;
-    unsigned char *b;
+    unsigned char *b =
+        jpeg_bytes((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0}, &n);
 
-    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
-    b = read_all(in_tmp("a.jpg"), &n);
     write_file(in_tmp("cut.jpg"), b, n * 6 / 10);
     free(b);
     expect_fail(in_tmp("cut.jpg"), DC_ERR_FORMAT, "Premature end of JPEG file");
@@ -347,12 +296,10 @@ Test(image_jpeg, truncated_is_an_error_not_grey)
 
 Test(image_jpeg, truncated_progressive)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 1, 0, 0};
     size_t n;
-    unsigned char *b;
+    unsigned char *b =
+        jpeg_bytes((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 1, 0, 0}, &n);
 
-    write_jpeg(in_tmp("p.jpg"), &s, W, H, 95);
-    b = read_all(in_tmp("p.jpg"), &n);
     write_file(in_tmp("cut.jpg"), b, n - 40);
     free(b);
     expect_fail(in_tmp("cut.jpg"), DC_ERR_FORMAT, "corrupt JPEG");
@@ -360,14 +307,12 @@ Test(image_jpeg, truncated_progressive)
 
 Test(image_jpeg, marker_inside_the_data_is_an_error)
 {
-    jpeg_spec s = {JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0};
     size_t n;
-    unsigned char *b;
+    unsigned char *b =
+        jpeg_bytes((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0}, &n);
 
     /* An EOI in the middle of the entropy-coded data: libjpeg warns "premature
      * end of data segment" and would pad with grey. */
-    write_jpeg(in_tmp("a.jpg"), &s, W, H, 95);
-    b = read_all(in_tmp("a.jpg"), &n);
     b[n - 200] = 0xff;
     b[n - 199] = 0xd9;
     write_file(in_tmp("bad.jpg"), b, n);
@@ -664,7 +609,7 @@ static void corrupt_chunk(const char *type, const char *out)
     unsigned char *b;
 
     write_png(in_tmp("a.png"), &s);
-    b = read_all(in_tmp("a.png"), &n);
+    b = read_file(in_tmp("a.png"), &n);
     at = chunk_at(b, n, type);
 
     /* A bit of the stored CRC itself, so that the data stays valid and only the
@@ -695,7 +640,7 @@ Test(image_png, truncated)
     unsigned char *b;
 
     write_png(in_tmp("a.png"), &s);
-    b = read_all(in_tmp("a.png"), &n);
+    b = read_file(in_tmp("a.png"), &n);
     write_file(in_tmp("cut.png"), b, n / 2);
     write_file(in_tmp("noend.png"), b, n - 12); /* all but IEND */
     free(b);
@@ -746,24 +691,6 @@ Test(image_png, absurd_size)
 /* ---- a real photo against Pillow ---- */
 
 #define DOG "happy/04FMq3exmYnLxQ85XzYhS0a9Mrb5Ic420.jpg"
-
-/* The dog-emotion folder, or 0 after a loud skip message. */
-static int find_dogs(char *out, size_t n)
-{
-    struct stat st;
-
-    if (dc_data_find(NULL, "dog-emotion", out, n) == DC_OK)
-        return 1;
-    snprintf(out, n, "%s", DC_SOURCE_DIR "/../shared/data/dog-emotion");
-    if (stat(out, &st) == 0)
-        return 1;
-    fprintf(
-        stderr,
-        "\n*** SKIPPED: dog-emotion images not found in $DEEPC_DATA, ./data or "
-        "%s/../shared/data ***\n\n",
-        DC_SOURCE_DIR);
-    return 0;
-}
 
 Test(image_real, photo_matches_pillow)
 {

@@ -7,7 +7,6 @@
  * libpng; the real dog-emotion set is used when found. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,37 +20,12 @@
 #include "deepc/image.h"
 #include "deepc/log.h"
 
+#define TESTUTIL_TAG "folder"
+#include "testutil.h"
+
 /* ---- a temporary folder of images ---- */
 
-static char tmp[64];
-
-static void make_tmp(void)
-{
-    strcpy(tmp, "/tmp/deepc_folder_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
-{
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char bufs[8][512];
-    static int next;
-    char *p = bufs[next++ % 8];
-
-    snprintf(p, 512, "%s/%s", tmp, name);
-    return p;
-}
-
+/* Makes tmp/name and every folder above it that is missing. */
 static void mkdirs(const char *name)
 {
     char path[512];
@@ -64,15 +38,6 @@ static void mkdirs(const char *name)
             *p = '/';
         }
     mkdir(path, 0755);
-}
-
-static void write_text(const char *name, const char *text)
-{
-    FILE *fp = fopen(in_tmp(name), "wb");
-
-    cr_assert_not_null(fp);
-    fputs(text, fp);
-    fclose(fp);
 }
 
 /* An h x w RGB PNG whose every pixel is (v, 255 - v, v / 2); the name may end
@@ -102,8 +67,7 @@ static void write_png(const char *name, int h, int w, int v)
  * root/dog: x.png, y.png, z.png (cut short), notes.txt; root/.hidden/h.png. */
 static void make_tree(void)
 {
-    FILE *fp;
-    unsigned char buf[4096];
+    unsigned char *png;
     size_t n;
 
     mkdirs("root/cat/sub");
@@ -111,21 +75,18 @@ static void make_tree(void)
     mkdirs("root/.hidden");
     write_png("root/cat/a.png", 10, 12, 10);
     write_png("root/cat/b.jpg", 8, 8, 20);
-    write_text("root/cat/gif.jpg", "GIF89a\x01\x00\x01\x00");
+    write_text(in_tmp("root/cat/gif.jpg"), "GIF89a\x01\x00\x01\x00");
     write_png("root/cat/sub/c.png", 9, 6, 30);
     write_png("root/dog/x.png", 7, 7, 40);
     write_png("root/dog/y.png", 12, 5, 50);
     write_png("root/dog/z.png", 30, 30, 60);
     write_png("root/.hidden/h.png", 4, 4, 70);
-    write_text("root/dog/notes.txt", "not an image");
+    write_text(in_tmp("root/dog/notes.txt"), "not an image");
 
     /* Cut z.png in half. */
-    fp = fopen(in_tmp("root/dog/z.png"), "rb");
-    n = fread(buf, 1, sizeof buf, fp);
-    fclose(fp);
-    fp = fopen(in_tmp("root/dog/z.png"), "wb");
-    fwrite(buf, 1, n / 2, fp);
-    fclose(fp);
+    png = read_file(in_tmp("root/dog/z.png"), &n);
+    write_file(in_tmp("root/dog/z.png"), png, n / 2);
+    free(png);
 }
 
 static int warnings;
@@ -218,7 +179,7 @@ Test(image_folder, empty_class_and_missing_root)
 {
     make_tree();
     mkdirs("root/bird");
-    write_text("root/bird/readme.txt", "no images here");
+    write_text(in_tmp("root/bird/readme.txt"), "no images here");
     cr_assert_null(dc_imagefolder_load(in_tmp("root"), NULL));
     cr_assert(strstr(dc_last_error(),
                      "root/bird: class folder holds no image file"),
@@ -246,7 +207,7 @@ Test(image_folder, csv_with_quoting_and_label_folders)
 
     /* A quoted name with a comma; a file found under its label's folder; CRLF
      * lines. */
-    write_text("d/labels.csv",
+    write_text(in_tmp("d/labels.csv"),
                "filename,label\r\n\"a,b.png\",cat\r\nonly_here.png,dog\r\n"
                "cat/c.png,\"cat\"\r\n");
     ds = dc_imagefolder_load_csv(in_tmp("d"), in_tmp("d/labels.csv"), NULL);
@@ -264,7 +225,7 @@ Test(image_folder, csv_with_quoting_and_label_folders)
 
 static void expect_csv_error(const char *text, const char *want)
 {
-    write_text("bad.csv", text);
+    write_text(in_tmp("bad.csv"), text);
     cr_assert_null(dc_imagefolder_load_csv(tmp, in_tmp("bad.csv"), NULL));
     cr_assert(strstr(dc_last_error(), in_tmp("bad.csv")), "no file name: %s",
               dc_last_error());
@@ -292,7 +253,7 @@ Test(image_folder, csv_missing_file_names_the_line)
     dc_imagefolder *ds;
 
     write_png("a.png", 4, 4, 1);
-    write_text("l.csv", "file,label\na.png,x\n\nmissing.png,y\n");
+    write_text(in_tmp("l.csv"), "file,label\na.png,x\n\nmissing.png,y\n");
     cr_assert_null(dc_imagefolder_load_csv(tmp, in_tmp("l.csv"), NULL));
     cr_assert(strstr(dc_last_error(), "missing.png: cannot open"), "%s",
               dc_last_error());
@@ -310,24 +271,6 @@ Test(image_folder, csv_missing_file_names_the_line)
 }
 
 /* ---- the real dog-emotion set ---- */
-
-/* The dog-emotion folder, or 0 after a loud skip message. */
-static int find_dogs(char *out, size_t n)
-{
-    struct stat st;
-
-    if (dc_data_find(NULL, "dog-emotion", out, n) == DC_OK)
-        return 1;
-    snprintf(out, n, "%s", DC_SOURCE_DIR "/../shared/data/dog-emotion");
-    if (stat(out, &st) == 0)
-        return 1;
-    fprintf(
-        stderr,
-        "\n*** SKIPPED: dog-emotion images not found in $DEEPC_DATA, ./data or "
-        "%s/../shared/data ***\n\n",
-        DC_SOURCE_DIR);
-    return 0;
-}
 
 static void check_dogs(const dc_imagefolder *ds)
 {

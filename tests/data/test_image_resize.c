@@ -19,15 +19,17 @@
  *                              96, 64) for c in range(3)])
  *   print(out.astype(np.float64).sum(), out[0, 0, 0], out[1, 30, 40], out[2, -1, -1])
  */
+#define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "deepc/data.h"
 #include "deepc/image.h"
+
+#include "testutil.h" /* find_dogs */
 
 static void pattern(dc_image *img, int h, int w)
 {
@@ -156,24 +158,6 @@ Test(image_resize, shorter_side_rule)
     /* int(2 * 7 / 3) = int(4.67) = 4: truncated, not rounded. */
     dc_resize_shorter(3, 7, 2, &h, &w);
     cr_assert(h == 2 && w == 4, "%dx%d", h, w);
-}
-
-/* The dog-emotion folder, or 0 after a loud skip message. */
-static int find_dogs(char *out, size_t n)
-{
-    struct stat st;
-
-    if (dc_data_find(NULL, "dog-emotion", out, n) == DC_OK)
-        return 1;
-    snprintf(out, n, "%s", DC_SOURCE_DIR "/../shared/data/dog-emotion");
-    if (stat(out, &st) == 0)
-        return 1;
-    fprintf(
-        stderr,
-        "\n*** SKIPPED: dog-emotion images not found in $DEEPC_DATA, ./data or "
-        "%s/../shared/data ***\n\n",
-        DC_SOURCE_DIR);
-    return 0;
 }
 
 Test(image_resize, real_photo_resize_int_matches_pillow)

@@ -68,6 +68,19 @@ static void assert_permutation(const int *order, int n)
     free(count);
 }
 
+/* The loader's documented order, into want[n]: 0..n-1 shuffled by
+ * Fisher-Yates from an rng seeded with `seed` (the loader's seed plus the
+ * epoch). */
+static void shuffled_order(int *want, int n, uint64_t seed)
+{
+    dc_rng rng;
+
+    for (int i = 0; i < n; i++)
+        want[i] = i;
+    dc_rng_seed(&rng, seed);
+    dc_rng_shuffle(&rng, want, n);
+}
+
 Test(loader, batch_count)
 {
     dc_dataset *ds = make_ds(10);
@@ -142,12 +155,8 @@ Test(loader, drop_last_drops_the_short_batch)
         cr_assert_eq(seen[order[i]]++, 0, "example %d twice", order[i]);
 
     /* With shuffling the left-out example is the last of the epoch's order. */
-    dc_rng rng;
     int want[10];
-    for (int i = 0; i < 10; i++)
-        want[i] = i;
-    dc_rng_seed(&rng, 99);
-    dc_rng_shuffle(&rng, want, 10);
+    shuffled_order(want, 10, 99);
     cr_assert_eq(seen[want[9]], 0);
     dc_loader_free(ld);
     dc_dataset_free(ds);
@@ -208,11 +217,7 @@ Test(loader, epochs_differ_and_follow_seed_plus_epoch)
         run_epoch(ld, order[epoch], &batches);
 
         /* The documented rule: Fisher-Yates seeded with seed + epoch. */
-        dc_rng rng;
-        for (int i = 0; i < 40; i++)
-            want[i] = i;
-        dc_rng_seed(&rng, 1000 + (uint64_t)epoch);
-        dc_rng_shuffle(&rng, want, 40);
+        shuffled_order(want, 40, 1000 + (uint64_t)epoch);
         cr_assert_arr_eq(order[epoch], want, sizeof want, "epoch %d", epoch);
     }
     cr_assert(memcmp(order[0], order[1], sizeof order[0]) != 0);
@@ -300,15 +305,11 @@ Test(loader, mnist_batches_copy_the_right_images)
     dc_tensor *x;
     int *y, b, want[300], pos = 0;
     size_t ex = 28 * 28;
-    dc_rng rng;
 
     cr_assert_not_null(ds, "%s", dc_last_error());
     ld = dc_loader_new(ds, 64, 1, 0, 17);
     cr_assert_not_null(ld);
-    for (int i = 0; i < 300; i++)
-        want[i] = i;
-    dc_rng_seed(&rng, 17);
-    dc_rng_shuffle(&rng, want, 300);
+    shuffled_order(want, 300, 17);
 
     while ((b = dc_loader_next(ld, &x, &y)) > 0) {
         cr_assert(x->ndim == 4 && x->shape[0] == b && x->shape[1] == 1 &&

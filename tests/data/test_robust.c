@@ -8,7 +8,6 @@
  * accepted, anything else that is not another member is an error. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,66 +28,10 @@
 
 #define MNIST_DIR DC_SOURCE_DIR "/data/mnist"
 
-/* ---- helpers: a temporary folder and the files written into it ---- */
+#define TESTUTIL_TAG "robust"
+#include "testutil.h"
 
-static char tmp[64];
-
-static void make_tmp(void)
-{
-    strcpy(tmp, "/tmp/deepc_robust_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
-{
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* tmp/name in a static buffer (one of four: a call can use a few at once). */
-static const char *in_tmp(const char *name)
-{
-    static char bufs[4][256];
-    static int next;
-    char *p = bufs[next++ % 4];
-
-    snprintf(p, 256, "%s/%s", tmp, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    cr_assert_not_null(fp, "cannot write %s", path);
-    cr_assert_eq(fwrite(data, 1, n, fp), n);
-    cr_assert_eq(fclose(fp), 0);
-}
-
-/* The whole file in memory, with room for `extra` more bytes after it
- * (malloc'd); *n gets the file's size. */
-static unsigned char *read_all(const char *path, size_t extra, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long size;
-
-    cr_assert_not_null(fp, "cannot read %s", path);
-    fseek(fp, 0, SEEK_END);
-    size = ftell(fp);
-    rewind(fp);
-    p = malloc((size_t)size + extra + 1);
-    cr_assert_not_null(p);
-    cr_assert_eq(fread(p, 1, (size_t)size, fp), (size_t)size);
-    fclose(fp);
-    *n = (size_t)size;
-    return p;
-}
+/* ---- helpers: the files written into the temporary folder ---- */
 
 /* One gzip member of `data`, written by zlib's gzwrite (malloc'd, with room
  * for `extra` more bytes); *n gets its size. */
@@ -101,17 +44,9 @@ static unsigned char *gzip_member(const void *data, size_t len, size_t extra,
     cr_assert_not_null(gz);
     cr_assert_eq(gzwrite(gz, data, (unsigned)len), (int)len);
     cr_assert_eq(gzclose(gz), Z_OK);
-    unsigned char *p = read_all(path, extra, n);
+    unsigned char *p = read_file_spare(path, extra, n);
     remove(path);
     return p;
-}
-
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
 }
 
 /* A plain idx images file of 5 images of 2x2 (byte k of the data = 11 k) as
@@ -149,16 +84,6 @@ static void junk(unsigned char *p, size_t n, uint64_t seed)
     p[0] = 0xa5;
 }
 
-/* Asserts that the last error starts with `path` and holds `part`. */
-static void expect_error(const char *path, const char *part)
-{
-    const char *err = dc_last_error();
-
-    cr_assert_eq(strncmp(err, path, strlen(path)), 0,
-                 "message does not start with %s: %s", path, err);
-    cr_assert_not_null(strstr(err, part), "expected \"%s\" in: %s", part, err);
-}
-
 /* Asserts that the last error is "<path>: not a regular file (<kind>)". */
 static void expect_not_regular(const char *path, const char *kind)
 {
@@ -188,7 +113,7 @@ Test(robust, random_bytes_after_real_gz_labels, .timeout = 10)
     const char *path = in_tmp("train-labels-idx1-ubyte.gz");
     size_t n;
     unsigned char *gz =
-        read_all(MNIST_DIR "/train-labels-idx1-ubyte.gz", 1000, &n);
+        read_file_spare(MNIST_DIR "/train-labels-idx1-ubyte.gz", 1000, &n);
 
     junk(gz + n, 1000, 42);
     write_file(path, gz, n + 1000);
@@ -203,7 +128,7 @@ Test(robust, zero_padding_after_real_gz_loads, .timeout = 10)
     const char *path = in_tmp("t10k-labels-idx1-ubyte.gz");
     size_t n;
     unsigned char *gz =
-        read_all(MNIST_DIR "/t10k-labels-idx1-ubyte.gz", 16, &n);
+        read_file_spare(MNIST_DIR "/t10k-labels-idx1-ubyte.gz", 16, &n);
     dc_dataset *padded, *clean;
 
     memset(gz + n, 0, 16);
@@ -256,7 +181,7 @@ Test(robust, trailing_bytes_after_gz_images, .timeout = 10)
 
     write_small_pair(lab);
     write_file(in_tmp("lab"), lab, sizeof lab);
-    im = read_all(in_tmp("img"), 0, &ni);
+    im = read_file(in_tmp("img"), &ni);
     gz = gzip_member(im, ni, 300, &n);
     junk(gz + n, 300, 7);
     write_file(in_tmp("img.gz"), gz, n + 300);

@@ -4,9 +4,9 @@
  * it), every kind of corrupt file, and atomic writes that fail (missing
  * directory, rename onto a directory, a full disk). Each test works in its own
  * temporary directory, as Criterion runs tests in parallel processes. */
+#define _XOPEN_SOURCE 700
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,84 +17,10 @@
 
 #include "deepc/io.h"
 
+#define TESTUTIL_TAG "io"
+#include "testutil.h"
+
 /* ---- helpers ---- */
-
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/deepc_io_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-/* Removes the files of the test's directory (it holds no subdirectories except
- * the ones a test removes itself), then the directory. */
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    struct dirent *de;
-    char p[600];
-
-    if (!d)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-        remove(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[8][512];
-    static int k;
-
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static int count_files(void)
-{
-    DIR *d = opendir(tmpdir);
-    struct dirent *de;
-    int n = 0;
-
-    cr_assert_not_null(d);
-    while ((de = readdir(d)) != NULL)
-        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long len;
-
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)len + 1);
-    cr_assert_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
 
 static void put_u64le(unsigned char *b, uint64_t v)
 {
@@ -117,7 +43,7 @@ static void write_raw(const char *path, uint64_t len_field, const char *hdr,
 
         memcpy(b + 8 + hlen + i, &v, 4);
     }
-    write_bytes(path, b, n);
+    write_file(path, b, n);
     free(b);
 }
 
@@ -157,7 +83,7 @@ static dc_tensor *filled(int ndim, const int *shape, dc_rng *rng)
 
 /* ---- round trips and layout ---- */
 
-TestSuite(safetensors, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(safetensors, .init = make_tmp, .fini = remove_tmp);
 
 Test(safetensors, round_trip_ranks_0_to_5_with_metadata)
 {
@@ -170,12 +96,12 @@ Test(safetensors, round_trip_ranks_0_to_5_with_metadata)
         {"five", filled(5, s5, &rng)},
     };
     const char *meta[] = {"format", "pt", "note", "caf\xc3\xa9 \"quoted\"\n"};
-    const char *path = tmp_path("model.safetensors");
+    const char *path = in_tmp("model.safetensors");
     dc_safetensors *st;
 
     cr_assert_eq(dc_safetensors_save(path, ts, 5, meta, 2), DC_OK, "%s",
                  dc_last_error());
-    cr_assert_eq(count_files(), 1, "a temporary file was left behind");
+    cr_assert_eq(tmp_entries(), 1, "a temporary file was left behind");
     st = dc_safetensors_load(path);
     cr_assert_not_null(st, "%s", dc_last_error());
 
@@ -216,7 +142,7 @@ Test(safetensors, header_layout_is_the_reference_one)
         "\"z.w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
         "\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[24,40]},"
         "\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[40,44]}}";
-    const char *path = tmp_path("layout.safetensors");
+    const char *path = in_tmp("layout.safetensors");
     size_t size, n, len = strlen(expect), padded = (len + 7) / 8 * 8;
     unsigned char *b;
 
@@ -227,7 +153,7 @@ Test(safetensors, header_layout_is_the_reference_one)
     s->data[0] = -7.0f;
     cr_assert_eq(dc_safetensors_save(path, ts, 3, meta, 1), DC_OK, "%s",
                  dc_last_error());
-    b = read_bytes(path, &size);
+    b = read_file(path, &size);
 
     /* Length field, compact JSON in the given order, spaces up to a multiple
      * of 8. */
@@ -325,7 +251,7 @@ Test(safetensors, resave_is_byte_identical_to_reference)
 {
     dc_safetensors *st = dc_safetensors_load(fixture_path());
     const char *meta[] = {"format", "pt"};
-    const char *path = tmp_path("resaved.safetensors");
+    const char *path = in_tmp("resaved.safetensors");
     dc_named_tensor ts[4];
     unsigned char *want, *got;
     size_t nwant, ngot;
@@ -336,8 +262,8 @@ Test(safetensors, resave_is_byte_identical_to_reference)
                                   dc_safetensors_tensor(st, i)};
     cr_assert_eq(dc_safetensors_save(path, ts, 4, meta, 1), DC_OK, "%s",
                  dc_last_error());
-    want = read_bytes(fixture_path(), &nwant);
-    got = read_bytes(path, &ngot);
+    want = read_file(fixture_path(), &nwant);
+    got = read_file(path, &ngot);
     cr_assert_eq(ngot, nwant);
     cr_assert_eq(memcmp(got, want, nwant), 0);
     free(want);
@@ -349,7 +275,7 @@ Test(safetensors, resave_is_byte_identical_to_reference)
  * header order, and a gap sits between the tensors. */
 Test(safetensors, offsets_honoured_out_of_order)
 {
-    const char *path = tmp_path("order.safetensors");
+    const char *path = in_tmp("order.safetensors");
     dc_safetensors *st;
     dc_tensor *a, *b;
 
@@ -375,7 +301,7 @@ Test(safetensors, copy_into_checks_name_and_shape)
     dc_tensor *w = dc_tensor_new2(2, 3), *good = dc_tensor_new2(2, 3);
     dc_tensor *bad = dc_tensor_new2(3, 2);
     dc_named_tensor ts[] = {{"fc.weight", w}};
-    const char *path = tmp_path("copy.safetensors");
+    const char *path = in_tmp("copy.safetensors");
     dc_safetensors *st;
 
     for (int i = 0; i < 6; i++)
@@ -408,7 +334,7 @@ Test(safetensors, copy_into_checks_name_and_shape)
 Test(safetensors, save_refuses_bad_arguments)
 {
     dc_tensor *t = dc_tensor_new1(2);
-    const char *path = tmp_path("bad.safetensors");
+    const char *path = in_tmp("bad.safetensors");
     dc_named_tensor dup[] = {{"w", t}, {"b", t}, {"w", t}};
     dc_named_tensor empty[] = {{"", t}};
     dc_named_tensor reserved[] = {{"__metadata__", t}};
@@ -430,7 +356,7 @@ Test(safetensors, save_refuses_bad_arguments)
     cr_assert_eq(dc_safetensors_save(path, dup, -1, NULL, 0), DC_ERR_ARG);
     cr_assert_eq(dc_safetensors_save(path, dup, 1, NULL, 1), DC_ERR_ARG);
     cr_assert_not_null(strstr(dc_last_error(), path));
-    cr_assert_eq(count_files(), 0, "a refused save left a file");
+    cr_assert_eq(tmp_entries(), 0, "a refused save left a file");
     dc_tensor_free(t);
 }
 
@@ -438,25 +364,25 @@ Test(safetensors, save_refuses_bad_arguments)
 
 Test(safetensors, missing_file_and_directory)
 {
-    const char *path = tmp_path("nothing_here.safetensors");
+    const char *path = in_tmp("nothing_here.safetensors");
 
     expect_load_error(path, "No such file", "missing file");
-    expect_load_error(tmpdir, "not a regular file", "directory");
+    expect_load_error(tmp, "not a regular file", "directory");
 }
 
 Test(safetensors, file_shorter_than_length_field)
 {
-    const char *path = tmp_path("short.safetensors");
+    const char *path = in_tmp("short.safetensors");
 
-    write_bytes(path, "", 0);
+    write_file(path, "", 0);
     expect_load_error(path, "shorter than the 8-byte", "empty file");
-    write_bytes(path, "\x10\0\0\0\0", 5);
+    write_file(path, "\x10\0\0\0\0", 5);
     expect_load_error(path, "file is 5 bytes", "5-byte file");
 }
 
 Test(safetensors, header_length_beyond_file_or_absurd)
 {
-    const char *path = tmp_path("len.safetensors");
+    const char *path = in_tmp("len.safetensors");
     const char *hdr = "{}      ";
 
     write_raw(path, 9, hdr, 8, 0);
@@ -567,7 +493,7 @@ static const bad_header bad_headers[] = {
 
 Test(safetensors, corrupt_headers_are_refused_with_a_reason)
 {
-    const char *path = tmp_path("corrupt.safetensors");
+    const char *path = in_tmp("corrupt.safetensors");
     size_t n = sizeof bad_headers / sizeof bad_headers[0];
 
     for (size_t i = 0; i < n; i++) {
@@ -580,7 +506,7 @@ Test(safetensors, corrupt_headers_are_refused_with_a_reason)
  */
 Test(safetensors, deeply_nested_header_is_refused)
 {
-    const char *path = tmp_path("deep.safetensors");
+    const char *path = in_tmp("deep.safetensors");
     size_t depth = 100000, len = 6 + 2 * depth + 1;
     char *h = malloc(len + 1);
 
@@ -600,18 +526,18 @@ Test(safetensors, every_truncation_is_refused)
 {
     dc_tensor *a = dc_tensor_new2(2, 2), *b = dc_tensor_new1(3);
     dc_named_tensor ts[] = {{"a", a}, {"b", b}};
-    const char *path = tmp_path("full.safetensors"),
-               *cut = tmp_path("cut.safetensors");
+    const char *path = in_tmp("full.safetensors"),
+               *cut = in_tmp("cut.safetensors");
     unsigned char *bytes;
     size_t size;
 
     cr_assert_eq(dc_safetensors_save(path, ts, 2, NULL, 0), DC_OK);
-    bytes = read_bytes(path, &size);
+    bytes = read_file(path, &size);
     for (size_t len = 0; len < size; len++) {
         char label[48];
 
         snprintf(label, sizeof label, "prefix of %zu bytes", len);
-        write_bytes(cut, bytes, len);
+        write_file(cut, bytes, len);
         expect_load_error(cut, "", label);
     }
     free(bytes);
@@ -627,8 +553,8 @@ Test(safetensors, random_header_damage_never_crashes)
     dc_tensor *a = dc_tensor_new2(3, 2), *b = dc_tensor_new1(5);
     dc_named_tensor ts[] = {{"a", a}, {"bb", b}};
     const char *meta[] = {"format", "pt"};
-    const char *path = tmp_path("ok.safetensors"),
-               *bad = tmp_path("damaged.safetensors");
+    const char *path = in_tmp("ok.safetensors"),
+               *bad = in_tmp("damaged.safetensors");
     unsigned char *orig, *b2;
     size_t size, hdr_end;
     int refused = 0;
@@ -636,7 +562,7 @@ Test(safetensors, random_header_damage_never_crashes)
 
     dc_rng_seed(&rng, 5);
     cr_assert_eq(dc_safetensors_save(path, ts, 2, meta, 1), DC_OK);
-    orig = read_bytes(path, &size);
+    orig = read_file(path, &size);
     b2 = malloc(size);
     hdr_end = 8 + (size_t)orig[0] + ((size_t)orig[1] << 8);
     for (int it = 0; it < 400; it++) {
@@ -644,7 +570,7 @@ Test(safetensors, random_header_damage_never_crashes)
         for (int k = 0; k < 1 + it % 3; k++)
             b2[dc_rng_below(&rng, (uint32_t)hdr_end)] =
                 (unsigned char)dc_rng_u32(&rng);
-        write_bytes(bad, b2, size);
+        write_file(bad, b2, size);
 
         dc_safetensors *st = dc_safetensors_load(bad);
         if (st) {
@@ -665,30 +591,30 @@ Test(safetensors, random_header_damage_never_crashes)
 
 /* ---- atomic writes ---- */
 
-TestSuite(atomic, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(atomic, .init = make_tmp, .fini = remove_tmp);
 
 Test(atomic, write_creates_and_replaces_without_leftovers)
 {
-    const char *path = tmp_path("out.txt");
+    const char *path = in_tmp("out.txt");
     unsigned char *b;
     size_t n;
 
     cr_assert_eq(dc_write_file_atomic(path, "first version", 13), DC_OK);
     cr_assert_eq(dc_write_file_atomic(path, "second", 6), DC_OK);
-    b = read_bytes(path, &n);
+    b = read_file(path, &n);
     cr_assert_eq(n, 6);
     cr_assert_eq(memcmp(b, "second", 6), 0);
-    cr_assert_eq(count_files(), 1);
+    cr_assert_eq(tmp_entries(), 1);
     free(b);
     cr_assert_eq(dc_write_file_atomic(path, NULL, 0), DC_OK);
-    b = read_bytes(path, &n);
+    b = read_file(path, &n);
     cr_assert_eq(n, 0);
     free(b);
 }
 
 Test(atomic, temporary_name_and_abort_keep_the_old_file)
 {
-    const char *path = tmp_path("keep.txt");
+    const char *path = in_tmp("keep.txt");
     char expect[600];
     dc_atomic_file af;
     unsigned char *b;
@@ -701,7 +627,7 @@ Test(atomic, temporary_name_and_abort_keep_the_old_file)
     cr_assert_eq(access(af.tmp, F_OK), 0);
     fputs("new contents never committed", af.fp);
 
-    b = read_bytes(path,
+    b = read_file(path,
                    &n); /* readers see the old file while writing goes on */
     cr_assert(n == 3 && memcmp(b, "old", 3) == 0);
     free(b);
@@ -710,15 +636,15 @@ Test(atomic, temporary_name_and_abort_keep_the_old_file)
     cr_assert_null(af.fp);
     cr_assert_neq(access(expect, F_OK), 0);
     dc_atomic_abort(&af); /* a second abort is harmless */
-    b = read_bytes(path, &n);
+    b = read_file(path, &n);
     cr_assert(n == 3 && memcmp(b, "old", 3) == 0);
     free(b);
-    cr_assert_eq(count_files(), 1);
+    cr_assert_eq(tmp_entries(), 1);
 }
 
 Test(atomic, missing_directory_is_an_io_error)
 {
-    const char *path = tmp_path("no/such/dir/file.bin");
+    const char *path = in_tmp("no/such/dir/file.bin");
 
     cr_assert_eq(dc_write_file_atomic(path, "x", 1), DC_ERR_IO);
     cr_assert_eq(strncmp(dc_last_error(), path, strlen(path)), 0, "%s",
@@ -729,20 +655,20 @@ Test(atomic, missing_directory_is_an_io_error)
 
 Test(atomic, failed_rename_removes_the_temporary)
 {
-    const char *dir = tmp_path("target"), *inner = tmp_path("target/x");
+    const char *dir = in_tmp("target"), *inner = in_tmp("target/x");
     dc_tensor *t = dc_tensor_new1(2);
     dc_named_tensor ts[] = {{"t", t}};
 
     /* A non-empty directory where the file should go: the rename must fail. */
     cr_assert_eq(mkdir(dir, 0700), 0);
-    write_bytes(inner, "x", 1);
+    write_file(inner, "x", 1);
     cr_assert_eq(dc_write_file_atomic(dir, "data", 4), DC_ERR_IO);
     cr_assert_not_null(strstr(dc_last_error(), "cannot rename"), "%s",
                        dc_last_error());
     cr_assert_eq(strncmp(dc_last_error(), dir, strlen(dir)), 0);
-    cr_assert_eq(count_files(), 1, "the temporary file was left behind");
+    cr_assert_eq(tmp_entries(), 1, "the temporary file was left behind");
     cr_assert_eq(dc_safetensors_save(dir, ts, 1, NULL, 0), DC_ERR_IO);
-    cr_assert_eq(count_files(), 1);
+    cr_assert_eq(tmp_entries(), 1);
     remove(inner);
     rmdir(dir);
     dc_tensor_free(t);
@@ -754,7 +680,7 @@ Test(atomic, failed_rename_removes_the_temporary)
 Test(atomic, write_error_surfaces_as_io_error)
 {
     struct rlimit old, lim;
-    const char *path = tmp_path("big.bin"), *ck = tmp_path("big.safetensors");
+    const char *path = in_tmp("big.bin"), *ck = in_tmp("big.safetensors");
     size_t n = 1 << 20;
     char *data = calloc(1, n);
     dc_tensor *t = dc_tensor_new1(100000);
@@ -781,7 +707,7 @@ Test(atomic, write_error_surfaces_as_io_error)
     cr_assert_eq(save, DC_ERR_IO);
     cr_assert_eq(strncmp(msg, ck, strlen(ck)), 0, "%s", msg);
     cr_assert_not_null(strstr(msg, "File too large"), "%s", msg);
-    cr_assert_eq(count_files(), 0, "a failed write left a file");
+    cr_assert_eq(tmp_entries(), 0, "a failed write left a file");
     free(data);
     dc_tensor_free(t);
 }

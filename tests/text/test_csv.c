@@ -6,7 +6,6 @@
  * validation split. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,38 +16,17 @@
 #define TRAIN_CSV DC_SOURCE_DIR "/data/tweet-emotions/trainEmotions.csv"
 #define TEST_CSV DC_SOURCE_DIR "/data/tweet-emotions/testEmotions.csv"
 
-/* ---- helpers: a temporary folder and files written into it ---- */
+#define TESTUTIL_TAG "text"
+#include "testutil.h"
 
-static char tmp[64];
+/* ---- helpers: files written into the temporary folder ---- */
 
-static void make_tmp(void)
-{
-    strcpy(tmp, "/tmp/deepc_text_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
-{
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Writes n bytes to tmp/t.csv and returns that path (a static buffer). */
+/* Writes n bytes to tmp/t.csv and returns that path (in_tmp's buffer). */
 static const char *write_csv_n(const char *data, size_t n)
 {
-    static char path[128];
-    FILE *fp;
+    const char *path = in_tmp("t.csv");
 
-    snprintf(path, sizeof path, "%s/t.csv", tmp);
-    fp = fopen(path, "wb");
-    cr_assert_not_null(fp);
-    cr_assert_eq(fwrite(data, 1, n, fp), n);
-    fclose(fp);
+    write_file(path, data, n);
     return path;
 }
 

@@ -6,12 +6,10 @@
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deepc/log.h"
@@ -27,24 +25,19 @@ static const char *const topics[2][TOPIC_WORDS] = {
 };
 static const char *const fillers[2] = {"the", "and"};
 
-static char tmp[64];
+#define TESTUTIL_TAG "w2v"
+#include "testutil.h"
 
-static void make_tmp(void)
+/* A temporary folder for the caches; training's info lines kept quiet. */
+static void setup(void)
 {
-    strcpy(tmp, "/tmp/deepc_w2v_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
+    make_tmp();
     dc_log_set_level(DC_LOG_WARN);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
+static void teardown(void)
 {
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    remove_tmp();
     dc_log_set_level(DC_LOG_INFO);
 }
 
@@ -150,7 +143,9 @@ static void assert_topics_separate(const dc_wordvec *wv, double margin)
     cr_assert_gt(within, across + margin, "within %.3f, across %.3f", within, across);
 }
 
-Test(word2vec, topics_separate, .init = make_tmp, .fini = remove_tmp)
+TestSuite(word2vec, .init = setup, .fini = teardown);
+
+Test(word2vec, topics_separate)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
@@ -169,7 +164,7 @@ Test(word2vec, topics_separate, .init = make_tmp, .fini = remove_tmp)
     dc_corpus_free(c);
 }
 
-Test(word2vec, reproducible_with_seed, .init = make_tmp, .fini = remove_tmp)
+Test(word2vec, reproducible_with_seed)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
@@ -197,7 +192,7 @@ Test(word2vec, reproducible_with_seed, .init = make_tmp, .fini = remove_tmp)
     dc_corpus_free(c);
 }
 
-Test(word2vec, two_threads_still_learn, .init = make_tmp, .fini = remove_tmp)
+Test(word2vec, two_threads_still_learn)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
@@ -212,7 +207,7 @@ Test(word2vec, two_threads_still_learn, .init = make_tmp, .fini = remove_tmp)
     dc_corpus_free(c);
 }
 
-Test(word2vec, bad_options_named, .init = make_tmp, .fini = remove_tmp)
+Test(word2vec, bad_options_named)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
@@ -237,17 +232,16 @@ Test(word2vec, bad_options_named, .init = make_tmp, .fini = remove_tmp)
     dc_corpus_free(c);
 }
 
-Test(word2vec, cache_trains_once, .init = make_tmp, .fini = remove_tmp)
+Test(word2vec, cache_trains_once)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
     dc_wordvec *a, *b, *d;
-    char dir[128];
+    const char *dir = in_tmp("cache");
     int trained;
 
     small_opts(&o);
     o.epochs = 1;
-    snprintf(dir, sizeof dir, "%s/cache", tmp);
     a = dc_word2vec_cached(c, &o, dir, &trained);
     cr_assert_not_null(a, "%s", dc_last_error());
     cr_assert_eq(trained, 1);
@@ -271,19 +265,19 @@ Test(word2vec, cache_trains_once, .init = make_tmp, .fini = remove_tmp)
     dc_corpus_free(c);
 }
 
-Test(word2vec, corrupt_cache_is_retrained, .init = make_tmp, .fini = remove_tmp)
+Test(word2vec, corrupt_cache_is_retrained)
 {
     dc_corpus *c = two_topic_corpus();
     dc_word2vec_opts o;
     dc_wordvec *a;
-    char dir[128], path[512];
+    const char *dir = in_tmp("cache");
+    char path[512];
     struct dirent *e;
     DIR *d;
     int trained, cut = 0;
 
     small_opts(&o);
     o.epochs = 1;
-    snprintf(dir, sizeof dir, "%s/cache", tmp);
     a = dc_word2vec_cached(c, &o, dir, &trained);
     cr_assert_not_null(a);
     dc_wordvec_free(a);

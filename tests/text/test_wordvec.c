@@ -6,12 +6,10 @@
  * batches. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deepc/log.h"
@@ -20,62 +18,10 @@
 #define TRAIN_CSV DC_SOURCE_DIR "/data/tweet-emotions/trainEmotions.csv"
 #define GLOVE_NAME "word-vectors/glove.twitter.27B.25d.subset12k.txt"
 
+#define TESTUTIL_TAG "wv"
+#include "testutil.h"
+
 /* ---- helpers ---- */
-
-static char tmp[64];
-
-static void make_tmp(void)
-{
-    strcpy(tmp, "/tmp/deepc_wv_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *f)
-{
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char bufs[4][256];
-    static int next;
-    char *p = bufs[next++ % 4];
-
-    snprintf(p, 256, "%s/%s", tmp, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    cr_assert_not_null(fp);
-    cr_assert_eq(fwrite(data, 1, n, fp), n);
-    fclose(fp);
-}
-
-static char *read_bytes(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-    long len;
-
-    cr_assert_not_null(fp);
-    fseek(fp, 0, SEEK_END);
-    len = ftell(fp);
-    rewind(fp);
-    buf = malloc((size_t)len + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return buf;
-}
 
 /* Writes `text` as tmp/name, loads it in `fmt` and expects failure with a
  * message holding the path and `want`. */
@@ -85,7 +31,7 @@ static void expect_fail(const char *name, const char *text, size_t n,
     const char *path = in_tmp(name);
     dc_wordvec *wv;
 
-    write_bytes(path, text, n);
+    write_file(path, text, n);
     wv = dc_wordvec_load(path, fmt);
     cr_assert_null(wv, "loaded a broken file %s", name);
     cr_assert(strstr(dc_last_error(), path), "no path in: %s", dc_last_error());
@@ -171,7 +117,7 @@ Test(wordvec, binary_written_by_hand, .init = make_tmp, .fini = remove_tmp)
     dc_wordvec *wv;
     float out[3];
 
-    write_bytes(path, bin, sizeof bin);
+    write_file(path, bin, sizeof bin);
     wv = dc_wordvec_load(path, DC_WORDVEC_AUTO);
     cr_assert_not_null(wv, "%s", dc_last_error());
     cr_assert_eq(dc_wordvec_source_format(wv), DC_WORDVEC_BINARY);
@@ -194,7 +140,7 @@ Test(wordvec, text_variants_load, .init = make_tmp, .fini = remove_tmp)
     dc_wordvec *wv;
     float out[3];
 
-    write_bytes(in_tmp("a.txt"), text, strlen(text));
+    write_text(in_tmp("a.txt"), text);
     wv = dc_wordvec_load(in_tmp("a.txt"), DC_WORDVEC_AUTO);
     cr_assert_not_null(wv, "%s", dc_last_error());
     cr_assert_eq(dc_wordvec_source_format(wv), DC_WORDVEC_TEXT);
@@ -202,7 +148,7 @@ Test(wordvec, text_variants_load, .init = make_tmp, .fini = remove_tmp)
     cr_assert(out[0] == 300.0f && out[1] == 0.25f);
     dc_wordvec_free(wv);
 
-    write_bytes(in_tmp("g.txt"), glove, strlen(glove));
+    write_text(in_tmp("g.txt"), glove);
     wv = dc_wordvec_load(in_tmp("g.txt"), DC_WORDVEC_AUTO);
     cr_assert_not_null(wv, "%s", dc_last_error());
     cr_assert_eq(dc_wordvec_source_format(wv), DC_WORDVEC_GLOVE);
@@ -222,7 +168,7 @@ Test(wordvec, binary_cut_anywhere_fails, .init = make_tmp, .fini = remove_tmp)
     char *bytes;
 
     cr_assert_eq(dc_wordvec_save(wv, full, DC_WORDVEC_BINARY), DC_OK);
-    bytes = read_bytes(full, &n);
+    bytes = read_file(full, &n);
     /* "3 4\n", then word, space, 16 bytes, "\n": alpha 23, café 23, _x1 21. */
     cr_assert_eq(n, 71);
 
@@ -231,7 +177,7 @@ Test(wordvec, binary_cut_anywhere_fails, .init = make_tmp, .fini = remove_tmp)
     for (size_t len = 4; len < n - 1; len++) {
         dc_wordvec *back;
 
-        write_bytes(cut, bytes, len);
+        write_file(cut, bytes, len);
         back = dc_wordvec_load(cut, DC_WORDVEC_BINARY);
         cr_assert_null(back, "cut at %zu of %zu bytes loaded", len, n);
         cr_assert(strstr(dc_last_error(), "truncated"), "cut %zu: %s", len,
@@ -239,7 +185,7 @@ Test(wordvec, binary_cut_anywhere_fails, .init = make_tmp, .fini = remove_tmp)
         cr_assert(strstr(dc_last_error(), "entr") || strstr(dc_last_error(), "words"),
                   "%s", dc_last_error());
     }
-    write_bytes(cut, bytes, n - 1);
+    write_file(cut, bytes, n - 1);
     dc_wordvec *back = dc_wordvec_load(cut, DC_WORDVEC_AUTO);
     cr_assert_not_null(back, "%s", dc_last_error());
     assert_same_table(wv, back);
@@ -256,7 +202,7 @@ Test(wordvec, binary_cut_names_entry, .init = make_tmp, .fini = remove_tmp)
     char *bytes;
 
     cr_assert_eq(dc_wordvec_save(wv, full, DC_WORDVEC_BINARY), DC_OK);
-    bytes = read_bytes(full, &n);
+    bytes = read_file(full, &n);
 
     /* Entry 2 ("café", 5 bytes) starts at 4 + 23 = 27, its vector at 33; cut
      * 5 bytes into the vector. */
@@ -331,7 +277,7 @@ Test(wordvec, duplicates_keep_first, .init = make_tmp, .fini = remove_tmp)
     dc_wordvec *wv;
     float out[2];
 
-    write_bytes(path, text, strlen(text));
+    write_text(path, text);
     dc_log_set_sink(silent, &warnings);
     wv = dc_wordvec_load(path, DC_WORDVEC_AUTO);
     dc_log_set_sink(NULL, NULL);

@@ -3,8 +3,8 @@
  * exactly, bad arguments fail without writing a file, unwritable paths fail naming the
  * path; the HTML report escapes text, embeds images as base64 data URIs and is written
  * atomically; base64 matches RFC 4648's test vectors. */
+#define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
@@ -16,62 +16,14 @@
 #include "viz/base64.h"
 #include "viz/internal.h"
 
+#define TESTUTIL_TAG "viz"
+#include "testutil.h"
+
 /* ---- helpers ---- */
-
-static char tmp_dir[64];
-static char path_buf[4][256];
-
-/* Criterion runs each test in its own process, so one directory per process. */
-static void make_tmp_dir(void)
-{
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/deepc_viz_XXXXXX");
-    cr_assert(mkdtemp(tmp_dir), "mkdtemp failed");
-}
-
-static void remove_tmp_dir(void)
-{
-    DIR *d = opendir(tmp_dir);
-    struct dirent *e;
-    char p[512];
-
-    if (!d)
-        return;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmp_dir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmp_dir);
-}
-
-/* A path in the test's directory; up to four may be in use at once. */
-static const char *tmp_path(const char *name)
-{
-    static int next;
-    char *p = path_buf[next++ % 4];
-
-    snprintf(p, sizeof path_buf[0], "%s/%s", tmp_dir, name);
-    return p;
-}
 
 static int file_exists(const char *path)
 {
     return access(path, F_OK) == 0;
-}
-
-/* Number of entries of the test directory (temporary files must not linger). */
-static int dir_entries(void)
-{
-    DIR *d = opendir(tmp_dir);
-    struct dirent *e;
-    int n = 0;
-
-    cr_assert(d);
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 static int has_png_signature(const char *path)
@@ -154,24 +106,6 @@ static unsigned char *expect_png(const char *path, int want_w, int want_h)
     return px;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    long n;
-    char *s;
-
-    cr_assert(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    cr_assert(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, fp), (size_t)n);
-    s[n] = '\0';
-    fclose(fp);
-    return s;
-}
-
 /* Tableau blue and orange: the first two series colours. */
 #define BLUE 31, 119, 180
 #define ORANGE 255, 127, 14
@@ -189,19 +123,19 @@ static void make_curves(void)
 
 static void setup(void)
 {
-    make_tmp_dir();
+    make_tmp();
     make_curves();
 }
 
 /* ---- line plots ---- */
 
-TestSuite(viz_lines, .init = setup, .fini = remove_tmp_dir);
+TestSuite(viz_lines, .init = setup, .fini = remove_tmp);
 
 Test(viz_lines, two_series_give_a_png_with_both_colours)
 {
     dc_series s[2] = {{"train", xs, ys1, 40}, {"validation", xs, ys2, 40}};
     dc_plot_opts o = {"Loss", "epoch", "loss", 0, 0, 0};
-    const char *path = tmp_path("lines.png");
+    const char *path = in_tmp("lines.png");
     unsigned char *px;
 
     cr_assert_eq(dc_plot_lines(path, s, 2, &o), DC_OK, "%s", dc_last_error());
@@ -209,7 +143,7 @@ Test(viz_lines, two_series_give_a_png_with_both_colours)
     cr_assert_gt(count_near(px, 1000, 650, BLUE, 10), 300);
     cr_assert_gt(count_near(px, 1000, 650, ORANGE, 10), 300);
     free(px);
-    cr_assert_eq(dir_entries(), 1, "a temporary file was left behind");
+    cr_assert_eq(tmp_entries(), 1, "a temporary file was left behind");
 }
 
 Test(viz_lines, size_options_log_axis_and_skipped_values)
@@ -218,7 +152,7 @@ Test(viz_lines, size_options_log_axis_and_skipped_values)
     double x[5] = {1, 2, 3, 4, 5};
     dc_series s = {"lr", x, y, 5};
     dc_plot_opts o = {"Learning rate", "step", "lr", 1, 640, 480};
-    const char *path = tmp_path("log.png");
+    const char *path = in_tmp("log.png");
     unsigned char *px;
 
     cr_assert_eq(dc_plot_lines(path, &s, 1, &o), DC_OK, "%s", dc_last_error());
@@ -231,7 +165,7 @@ Test(viz_lines, size_options_log_axis_and_skipped_values)
 Test(viz_lines, null_opts_and_labels_use_defaults)
 {
     dc_series s[2] = {{NULL, xs, ys1, 40}, {NULL, xs, ys2, 1}};
-    const char *path = tmp_path("defaults.png");
+    const char *path = in_tmp("defaults.png");
 
     cr_assert_eq(dc_plot_lines(path, s, 2, NULL), DC_OK, "%s", dc_last_error());
     free(expect_png(path, 1000, 650));
@@ -247,9 +181,9 @@ Test(viz_lines, many_plots_in_one_process)
         char name[32];
 
         snprintf(name, sizeof name, "p%d.png", k);
-        cr_assert_eq(dc_plot_lines(tmp_path(name), s, k, NULL), DC_OK, "plot %d: %s", k,
+        cr_assert_eq(dc_plot_lines(in_tmp(name), s, k, NULL), DC_OK, "plot %d: %s", k,
                      dc_last_error());
-        free(expect_png(tmp_path(name), 1000, 650));
+        free(expect_png(in_tmp(name), 1000, 650));
     }
 }
 
@@ -259,13 +193,13 @@ Test(viz_lines, many_plots_in_one_process)
         cr_assert_eq((call), (want), "%s: %s", #call, dc_last_error());                   \
         cr_assert(strstr(dc_last_error(), (fragment)), "message \"%s\" lacks \"%s\"",     \
                   dc_last_error(), (fragment));                                          \
-        cr_assert_eq(dir_entries(), 0, "%s wrote a file", #call);                         \
+        cr_assert_eq(tmp_entries(), 0, "%s wrote a file", #call);                         \
     } while (0)
 
 Test(viz_lines, bad_arguments_fail_without_a_file)
 {
     double bad_y[3] = {1.0, NAN, 2.0}, bad_x[3] = {0, INFINITY, 2}, neg[3] = {-1, 0, -2};
-    const char *path = tmp_path("bad.png");
+    const char *path = in_tmp("bad.png");
     dc_series ok = {"a", xs, ys1, 40};
     dc_series s_nan = {"a", xs, bad_y, 3}, s_inf = {"a", bad_x, ys1, 3};
     dc_series s_null = {"a", NULL, ys1, 3}, s_empty = {"a", xs, ys1, 0};
@@ -295,34 +229,31 @@ Test(viz_lines, unwritable_path_is_an_io_error_naming_it)
     cr_assert(strstr(dc_last_error(), path), "message: %s", dc_last_error());
 
     /* A failure leaves PLplot usable for the next plot. */
-    cr_assert_eq(dc_plot_lines(tmp_path("after.png"), &s, 1, NULL), DC_OK);
-    free(expect_png(tmp_path("after.png"), 1000, 650));
+    cr_assert_eq(dc_plot_lines(in_tmp("after.png"), &s, 1, NULL), DC_OK);
+    free(expect_png(in_tmp("after.png"), 1000, 650));
 }
 
 Test(viz_lines, writing_replaces_an_existing_file)
 {
     dc_series s = {"a", xs, ys1, 40};
-    const char *path = tmp_path("again.png");
-    FILE *fp = fopen(path, "w");
+    const char *path = in_tmp("again.png");
 
-    cr_assert(fp);
-    fputs("old contents", fp);
-    fclose(fp);
+    write_text(path, "old contents");
     cr_assert_eq(dc_plot_lines(path, &s, 1, NULL), DC_OK);
     free(expect_png(path, 1000, 650));
-    cr_assert_eq(dir_entries(), 1);
+    cr_assert_eq(tmp_entries(), 1);
 }
 
 /* ---- bar charts ---- */
 
-TestSuite(viz_bars, .init = setup, .fini = remove_tmp_dir);
+TestSuite(viz_bars, .init = setup, .fini = remove_tmp);
 
 Test(viz_bars, bars_are_drawn_in_the_first_colour)
 {
     const char *names[4] = {"cat", "dog", "bird", "fish"};
     double v[4] = {0.9, 0.75, 0.5, 0.95};
     dc_plot_opts o = {"Accuracy per class", "class", "accuracy", 0, 0, 0};
-    const char *path = tmp_path("bars.png");
+    const char *path = in_tmp("bars.png");
     unsigned char *px;
 
     cr_assert_eq(dc_plot_bars(path, names, v, 4, &o), DC_OK, "%s", dc_last_error());
@@ -339,12 +270,12 @@ Test(viz_bars, negative_values_long_names_and_log_axis)
     double v[3] = {-2.0, 5.0, 1e-3};
     dc_plot_opts log = {"log", NULL, NULL, 1, 800, 600};
 
-    cr_assert_eq(dc_plot_bars(tmp_path("neg.png"), names, v, 3, NULL), DC_OK, "%s",
+    cr_assert_eq(dc_plot_bars(in_tmp("neg.png"), names, v, 3, NULL), DC_OK, "%s",
                  dc_last_error());
-    free(expect_png(tmp_path("neg.png"), 1000, 650));
-    cr_assert_eq(dc_plot_bars(tmp_path("log.png"), NULL, v, 3, &log), DC_OK, "%s",
+    free(expect_png(in_tmp("neg.png"), 1000, 650));
+    cr_assert_eq(dc_plot_bars(in_tmp("log.png"), NULL, v, 3, &log), DC_OK, "%s",
                  dc_last_error());
-    free(expect_png(tmp_path("log.png"), 800, 600));
+    free(expect_png(in_tmp("log.png"), 800, 600));
 }
 
 Test(viz_bars, bad_arguments_fail_without_a_file)
@@ -352,7 +283,7 @@ Test(viz_bars, bad_arguments_fail_without_a_file)
     const char *names[2] = {"a", NULL};
     double v[2] = {1.0, 2.0}, nan_v[2] = {1.0, NAN}, neg[2] = {-1.0, 0.0};
     dc_plot_opts log = {0, 0, 0, 1, 0, 0};
-    const char *path = tmp_path("bad.png");
+    const char *path = in_tmp("bad.png");
 
     EXPECT_FAIL(dc_plot_bars(path, NULL, NULL, 2, NULL), DC_ERR_ARG, "expected at least");
     EXPECT_FAIL(dc_plot_bars(path, NULL, v, 0, NULL), DC_ERR_ARG, "0 values");
@@ -363,13 +294,13 @@ Test(viz_bars, bad_arguments_fail_without_a_file)
 
 /* ---- confusion matrices ---- */
 
-TestSuite(viz_confusion, .init = setup, .fini = remove_tmp_dir);
+TestSuite(viz_confusion, .init = setup, .fini = remove_tmp);
 
 Test(viz_confusion, diagonal_cells_are_dark_and_counts_fit)
 {
     const char *names[3] = {"cat", "dog", "bird"};
     int counts[9] = {50, 0, 0, 0, 40, 0, 0, 0, 30};
-    const char *path = tmp_path("conf.png");
+    const char *path = in_tmp("conf.png");
     int w, h;
     unsigned char *px;
 
@@ -396,9 +327,9 @@ Test(viz_confusion, many_classes_without_names)
     cr_assert(counts);
     for (int i = 0; i < k; i++)
         counts[i * k + (i * 7) % k] = 5 + i;
-    cr_assert_eq(dc_plot_confusion(tmp_path("big.png"), counts, k, NULL, NULL), DC_OK,
+    cr_assert_eq(dc_plot_confusion(in_tmp("big.png"), counts, k, NULL, NULL), DC_OK,
                  "%s", dc_last_error());
-    free(expect_png(tmp_path("big.png"), 0, 0));
+    free(expect_png(in_tmp("big.png"), 0, 0));
     free(counts);
 }
 
@@ -407,7 +338,7 @@ Test(viz_confusion, bad_arguments_fail_without_a_file)
     int counts[4] = {1, 2, -3, 4};
     int ok[4] = {1, 2, 3, 4};
     const char *names[2] = {"a", NULL};
-    const char *path = tmp_path("bad.png");
+    const char *path = in_tmp("bad.png");
 
     EXPECT_FAIL(dc_plot_confusion(path, NULL, 2, NULL, NULL), DC_ERR_ARG, "k=2");
     EXPECT_FAIL(dc_plot_confusion(path, ok, 0, NULL, NULL), DC_ERR_ARG, "k=0");
@@ -427,12 +358,12 @@ Test(viz_confusion, unwritable_path_is_an_io_error_naming_it)
 
 /* ---- image grids ---- */
 
-TestSuite(viz_grid, .init = setup, .fini = remove_tmp_dir);
+TestSuite(viz_grid, .init = setup, .fini = remove_tmp);
 
 Test(viz_grid, grey_images_are_enlarged_exactly)
 {
     dc_tensor *t = dc_tensor_new4(2, 1, 4, 4);
-    const char *path = tmp_path("grid.png");
+    const char *path = in_tmp("grid.png");
     const unsigned char *p;
     unsigned char *px;
     int w, h;
@@ -474,7 +405,7 @@ Test(viz_grid, grey_images_are_enlarged_exactly)
 Test(viz_grid, rgb_planes_become_pixels_and_cols_clamp)
 {
     dc_tensor *t = dc_tensor_new4(1, 3, 2, 2);
-    const char *path = tmp_path("rgb.png");
+    const char *path = in_tmp("rgb.png");
     unsigned char *px;
     int w, h;
 
@@ -501,7 +432,7 @@ Test(viz_grid, captions_add_a_strip_with_text)
 {
     dc_tensor *t = dc_tensor_new4(3, 1, 28, 28);
     const char *caps[3] = {"7 (pred 1)", NULL, "a caption much too long for its image"};
-    const char *path = tmp_path("caps.png");
+    const char *path = in_tmp("caps.png");
     unsigned char *px;
     int w, h, dark = 0;
 
@@ -535,7 +466,7 @@ Test(viz_grid, bad_arguments_fail_without_a_file)
     dc_tensor *t = dc_tensor_new4(2, 1, 4, 4);
     dc_tensor *two = dc_tensor_new4(2, 2, 4, 4);
     dc_tensor *flat = dc_tensor_new2(4, 4);
-    const char *path = tmp_path("bad.png");
+    const char *path = in_tmp("bad.png");
 
     EXPECT_FAIL(dc_image_grid_png(path, NULL, 2, 0, 1, NULL), DC_ERR_ARG, "images is NULL");
     EXPECT_FAIL(dc_image_grid_png(path, two, 2, 0, 1, NULL), DC_ERR_SHAPE, "[2,2,4,4]");
@@ -584,13 +515,13 @@ Test(viz_text, escapes_and_cuts_at_character_boundaries)
 
 /* ---- the report ---- */
 
-TestSuite(report, .init = setup, .fini = remove_tmp_dir);
+TestSuite(report, .init = setup, .fini = remove_tmp);
 
 Test(report, escapes_text_in_every_place)
 {
     dc_report *r = dc_report_new("A <b> & \"c\"");
     const char *cells[4] = {"<k>", "v", "x & y", "3.5"};
-    const char *path = tmp_path("r.html");
+    const char *path = in_tmp("r.html");
     char *html;
 
     cr_assert(r);
@@ -612,13 +543,13 @@ Test(report, escapes_text_in_every_place)
     cr_assert(strstr(html, "<!DOCTYPE html>") == html);
     cr_assert(strstr(html, "</html>\n"));
     free(html);
-    cr_assert_eq(dir_entries(), 1, "a temporary file was left behind");
+    cr_assert_eq(tmp_entries(), 1, "a temporary file was left behind");
 }
 
 Test(report, embeds_a_png_as_a_base64_data_uri)
 {
     dc_series s = {"a", xs, ys1, 40};
-    const char *png = tmp_path("p.png"), *path = tmp_path("r.html");
+    const char *png = in_tmp("p.png"), *path = in_tmp("r.html");
     dc_report *r = dc_report_new("images");
     char *html, *uri, *end;
     FILE *fp;
@@ -649,12 +580,10 @@ Test(report, embeds_a_png_as_a_base64_data_uri)
 Test(report, missing_image_becomes_a_note)
 {
     dc_report *r = dc_report_new(NULL);
-    const char *path = tmp_path("r.html"), *txt = tmp_path("not.png");
-    FILE *fp = fopen(txt, "w");
+    const char *path = in_tmp("r.html"), *txt = in_tmp("not.png");
     char *html;
 
-    fputs("this is not a png file at all", fp);
-    fclose(fp);
+    write_text(txt, "this is not a png file at all");
     dc_report_image(r, "/nonexistent-deepc-dir/x.png", "gone");
     dc_report_image(r, txt, "fake");
     cr_assert_eq(dc_report_write(r, path), DC_OK, "%s", dc_last_error());
@@ -670,7 +599,7 @@ Test(report, missing_image_becomes_a_note)
 Test(report, bad_table_makes_write_fail)
 {
     dc_report *r = dc_report_new("t");
-    const char *path = tmp_path("r.html");
+    const char *path = in_tmp("r.html");
 
     dc_report_table(r, NULL, 2, 2);
     dc_report_heading(r, "later");
@@ -687,7 +616,7 @@ Test(report, unwritable_path_is_an_io_error_naming_it)
 
     cr_assert_eq(dc_report_write(r, path), DC_ERR_IO);
     cr_assert(strstr(dc_last_error(), path), "%s", dc_last_error());
-    cr_assert_eq(dc_report_write(NULL, tmp_path("x.html")), DC_ERR_ARG);
+    cr_assert_eq(dc_report_write(NULL, in_tmp("x.html")), DC_ERR_ARG);
     dc_report_free(r);
     dc_report_free(NULL);
 }
