@@ -428,7 +428,7 @@ static int write_grid_csv(dc_run *run, const tw_result *r, int n)
     if (!text)
         return -1;
     used += (size_t)snprintf(text, cap, "model,hidden,dropout,lr,optimizer,best_val_acc,"
-                             "best_epoch,final_train_acc,seconds\n");
+                             "best_epoch,train_acc_at_best,seconds\n");
     for (int i = 0; i < n; i++) {
         int last = r[i].best_epoch > 0 ? r[i].best_epoch - 1 : 0;
         used += (size_t)snprintf(text + used, cap - used, "%s,%d,%g,%g,%s,%.4f,%d,%.4f,%.1f\n",
