@@ -1,6 +1,6 @@
 /* The course MLP against PyTorch (fixture made by tests/fixtures/make_mlp_fixture.py):
- * forward, loss, every gradient including the input's, three steps of SGD with
- * momentum, Adam and AdamW; and the hand-written mnist-mlp step against the tape. */
+ * forward, loss, every gradient including the input's, three steps of plain SGD, SGD
+ * with momentum and with Nesterov momentum, Adam and AdamW; and the hand-written mnist-mlp step against the tape. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -164,6 +164,17 @@ static dc_optim *make_sgd(dc_params *p)
     return dc_sgd_new(p, (dc_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 1e-4f});
 }
 
+static dc_optim *make_sgd_plain(dc_params *p)
+{
+    return dc_sgd_new(p, (dc_sgd_opts){.lr = 0.1f, .weight_decay = 1e-4f});
+}
+
+static dc_optim *make_sgd_nesterov(dc_params *p)
+{
+    return dc_sgd_new(p, (dc_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 1e-4f,
+                                        .nesterov = 1});
+}
+
 static dc_optim *make_adam(dc_params *p)
 {
     dc_adam_opts o = dc_adam_defaults();
@@ -181,6 +192,16 @@ static dc_optim *make_adamw(dc_params *p)
 Test(torch_mlp, sgd_momentum_three_steps_match_pytorch)
 {
     check_optimizer("sgd", make_sgd, 1e-6f);
+}
+
+Test(torch_mlp, sgd_plain_three_steps_match_pytorch)
+{
+    check_optimizer("sgd_plain", make_sgd_plain, 1e-6f);
+}
+
+Test(torch_mlp, sgd_nesterov_three_steps_match_pytorch)
+{
+    check_optimizer("sgd_nesterov", make_sgd_nesterov, 1e-6f);
 }
 
 /* 3e-5 is 1% of three steps at lr 1e-3. */
