@@ -16,6 +16,7 @@
 #include "experiments.h"
 
 #define EXIT_USAGE 2
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 static const char usage_text[] =
     "usage: deepc <command> [options]\n"
@@ -62,12 +63,20 @@ static void experiment_names(char *buf, size_t n)
     }
 }
 
+/* One aligned row per setting; the widest key and default set the column widths. */
 static void print_settings(const experiment *e)
 {
+    int key_w = 0, quick_w = 0, full_w = 0;
+
+    for (const exp_setting *s = e->settings; s->key; s++) {
+        key_w = MAX(key_w, (int)strlen(s->key));
+        quick_w = MAX(quick_w, (int)strlen(s->quick));
+        full_w = MAX(full_w, (int)strlen(s->full));
+    }
     printf("settings of %s (--set key=value; defaults for quick / full):\n", e->name);
     for (const exp_setting *s = e->settings; s->key; s++)
-        printf("  %-12s %8s / %-8s %s%s%s\n", s->key, s->quick, s->full, s->help,
-               s->choices ? "; one of " : "", s->choices ? s->choices : "");
+        printf("  %-*s  %*s / %-*s  %s%s%s\n", key_w, s->key, quick_w, s->quick, full_w,
+               s->full, s->help, s->choices ? "; one of " : "", s->choices ? s->choices : "");
 }
 
 static int cmd_list(void)
