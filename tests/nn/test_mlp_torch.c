@@ -1,6 +1,7 @@
 /* The course MLP against PyTorch (fixture made by tests/fixtures/make_mlp_fixture.py):
  * forward, loss, every gradient including the input's, three steps of plain SGD, SGD
- * with momentum and with Nesterov momentum, Adam and AdamW; and the hand-written mnist-mlp step against the tape. */
+ * with momentum and with Nesterov momentum, Adam and AdamW; and the hand-written mnist-mlp
+ * step against the tape. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
