@@ -265,7 +265,9 @@ static int cmd_data(int argc, char **argv)
     }
     if (argc < 4)
         return usage_error("data: expected %s NAME", "verify|fetch", NULL);
-    if (argc == 6 && !strcmp(argv[4], "--data-dir") && *argv[5])
+    if (argc >= 5 && !strcmp(argv[4], "--data-dir") && (argc == 5 || !*argv[5]))
+        return usage_error("data: %s needs a folder after it", "--data-dir", NULL);
+    if (argc == 6 && !strcmp(argv[4], "--data-dir"))
         data_dir = argv[5];
     else if (argc != 4)
         return usage_error("data: unexpected argument %s", argv[4], "--data-dir DIR");

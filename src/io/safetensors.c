@@ -596,28 +596,50 @@ static int cmp_begin(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
-/* Sorts a copy by begin and compares neighbours. Every entry holds >= 4 bytes,
- * so two overlap exactly when one starts before the previous one ends. */
-static dc_status check_overlap(const char *path, const entry *ens, int n)
+/* The reference implementation requires the tensors to tile the data buffer exactly: no
+ * overlap, no gap and nothing after the last one. Bytes that no tensor claims are a sign
+ * of a damaged or foreign file, so they are refused too. */
+static dc_status check_tiling(const char *path, const entry *s, int n,
+                              uint64_t data_len)
 {
-    entry *s;
-    dc_status st = DC_OK;
+    uint64_t at = 0;
 
-    if (n < 2)
-        return DC_OK;
-    s = dc_malloc((size_t)n * sizeof *s, "safetensors offset check");
-    if (!s)
-        return DC_ERR_NOMEM;
-    memcpy(s, ens, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_begin);
-    for (int i = 1; i < n && st == DC_OK; i++)
-        if (s[i].begin < s[i - 1].end)
-            st = dc_fail(
+    for (int i = 0; i < n; i++) {
+        if (s[i].begin < at)
+            return dc_fail(
                 DC_ERR_FORMAT,
                 "%s: tensors \"%s\" [%llu,%llu] and \"%s\" [%llu,%llu] overlap",
                 path, s[i - 1].name, (unsigned long long)s[i - 1].begin,
                 (unsigned long long)s[i - 1].end, s[i].name,
                 (unsigned long long)s[i].begin, (unsigned long long)s[i].end);
+        if (s[i].begin > at)
+            return dc_fail(DC_ERR_FORMAT,
+                           "%s: data bytes [%llu,%llu] before tensor \"%s\" belong to "
+                           "no tensor", path, (unsigned long long)at,
+                           (unsigned long long)s[i].begin, s[i].name);
+        at = s[i].end;
+    }
+    if (at != data_len)
+        return dc_fail(DC_ERR_FORMAT,
+                       "%s: %llu bytes after the last tensor's data (byte %llu of the "
+                       "data section) belong to no tensor", path,
+                       (unsigned long long)(data_len - at), (unsigned long long)at);
+    return DC_OK;
+}
+
+/* Checks the tensors' byte ranges in data order, on a sorted copy. */
+static dc_status check_offsets(const char *path, const entry *ens, int n,
+                               uint64_t data_len)
+{
+    entry *s;
+    dc_status st;
+
+    s = dc_malloc((size_t)(n ? n : 1) * sizeof *s, "safetensors offset check");
+    if (!s)
+        return DC_ERR_NOMEM;
+    memcpy(s, ens, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_begin);
+    st = check_tiling(path, s, n, data_len);
     free(s);
     return st;
 }
@@ -738,7 +760,7 @@ static dc_status fill(dc_safetensors *st, const cJSON *root,
             break;
     }
     if (s == DC_OK && (s = check_names(st->path, ens, st->n)) == DC_OK &&
-        (s = check_overlap(st->path, ens, st->n)) == DC_OK)
+        (s = check_offsets(st->path, ens, st->n, data_len)) == DC_OK)
         s = make_tensors(st, ens, data);
     free(ens);
     return s;

@@ -170,6 +170,8 @@ Test(e2e, bad_command_lines_exit_2_naming_the_culprit)
         {"run mnist-mlp --seed", "--seed needs a value"},
         {"frobnicate", "unknown command \"frobnicate\""},
         {"data verify cifar", "unknown dataset \"cifar\""},
+        {"data verify mnist --data-dir", "--data-dir needs a folder after it"},
+        {"data verify mnist --data-dir ''", "--data-dir needs a folder after it"},
         {"bench --batch x", "--batch"},
     };
     char cmd[4096], err[4096];

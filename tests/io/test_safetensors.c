@@ -272,7 +272,7 @@ Test(safetensors, resave_is_byte_identical_to_reference)
 }
 
 /* Offsets are honoured as written: here the data order is the reverse of the
- * header order, and a gap sits between the tensors. */
+ * header order. */
 Test(safetensors, offsets_honoured_out_of_order)
 {
     const char *path = in_tmp("order.safetensors");
@@ -281,15 +281,15 @@ Test(safetensors, offsets_honoured_out_of_order)
 
     write_st(
         path,
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
         "\"b\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[0,8]}}",
-        24);
+        16);
     st = dc_safetensors_load(path);
     cr_assert_not_null(st, "%s", dc_last_error());
     a = dc_safetensors_find(st, "a");
     b = dc_safetensors_find(st, "b");
-    cr_assert_eq(a->data[0], 4.0f);
-    cr_assert_eq(a->data[1], 5.0f);
+    cr_assert_eq(a->data[0], 2.0f);
+    cr_assert_eq(a->data[1], 3.0f);
     cr_assert_eq(b->data[0], 0.0f);
     cr_assert_eq(b->data[1], 1.0f);
     cr_assert_str_eq(dc_safetensors_name(st, 0), "a");
@@ -473,6 +473,15 @@ static const bad_header bad_headers[] = {
      "{\"a\":" ENTRY("\"F32\"", "[1]", "[0,4]")
      ",\"b\":" ENTRY("\"F32\"", "[1]", "[0,4]") "}",
      4, "overlap"},
+    {"bytes after the last tensor", "{\"w\":" ENTRY("\"F32\"", "[1]", "[0,4]") "}", 8,
+     "4 bytes after the last tensor's data (byte 4 of the data section)"},
+    {"gap before the first tensor", "{\"w\":" ENTRY("\"F32\"", "[1]", "[4,8]") "}", 8,
+     "data bytes [0,4] before tensor \"w\" belong to no tensor"},
+    {"gap between tensors",
+     "{\"a\":" ENTRY("\"F32\"", "[1]", "[0,4]")
+     ",\"b\":" ENTRY("\"F32\"", "[1]", "[8,12]") "}",
+     12, "data bytes [4,8] before tensor \"b\""},
+    {"data but no tensors", "{}", 4, "4 bytes after the last tensor's data"},
     {"F16", "{\"w\":" ENTRY("\"F16\"", "[2]", "[0,4]") "}", 4,
      "tensor \"w\": dtype F16 not supported, expected F32"},
     {"lower-case f32", "{\"w\":" ENTRY("\"f32\"", "[1]", "[0,4]") "}", 4,
