@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common.h"
 #include "deepc/analysis.h"
 #include "deepc/image.h"
@@ -82,6 +84,20 @@ static void eval_pipeline(dc_pipeline *p, int size, int normalize)
     }
 }
 
+/* One CSV field, quoted when it holds a comma, quote or line break (doubling quotes),
+ * so that class folders and paths with such characters read back as one field. */
+static size_t csv_field(char *dst, size_t cap, const char *field, const char *end)
+{
+    size_t used = 0;
+
+    if (!strpbrk(field, ",\"\r\n"))
+        return (size_t)snprintf(dst, cap, "%s%s", field, end);
+    used += (size_t)snprintf(dst, cap, "\"");
+    for (const char *c = field; *c; c++)
+        used += (size_t)snprintf(dst + used, cap - used, *c == '"' ? "\"\"" : "%c", *c);
+    return used + (size_t)snprintf(dst + used, cap - used, "\"%s", end);
+}
+
 static int write_splits(dc_run *run, const dog_data *d)
 {
     size_t cap = 64, used = 0;
@@ -89,22 +105,65 @@ static int write_splits(dc_run *run, const dog_data *d)
     const int *labels = dc_imagefolder_labels(d->ds);
     dc_status s;
 
+    /* Quoting at most doubles a field, plus its two quotes. */
     for (int k = 0; k < N_SPLITS; k++)
-        for (int i = 0; i < d->split.n[k]; i++)
-            cap += strlen(dc_imagefolder_path(d->ds, d->split.idx[k][i])) + 32;
+        for (int i = 0; i < d->split.n[k]; i++) {
+            int j = d->split.idx[k][i];
+            cap += 2 * (strlen(dc_imagefolder_path(d->ds, j))
+                        + strlen(dc_imagefolder_class_name(d->ds, labels[j]))) + 16;
+        }
     if (!(text = dc_malloc(cap, "split lists")))
         return -1;
     used += (size_t)snprintf(text, cap, "split,label,file\n");
     for (int k = 0; k < N_SPLITS; k++)
         for (int i = 0; i < d->split.n[k]; i++) {
             int j = d->split.idx[k][i];
-            used += (size_t)snprintf(text + used, cap - used, "%s,%s,%s\n", split_names[k],
-                                     dc_imagefolder_class_name(d->ds, labels[j]),
-                                     dc_imagefolder_path(d->ds, j));
+            used += (size_t)snprintf(text + used, cap - used, "%s,", split_names[k]);
+            used += csv_field(text + used, cap - used,
+                              dc_imagefolder_class_name(d->ds, labels[j]), ",");
+            used += csv_field(text + used, cap - used, dc_imagefolder_path(d->ds, j), "\n");
         }
     s = dc_write_file_atomic(dc_run_path(run, "splits.csv", path, sizeof path), text, used);
     free(text);
     return s == DC_OK ? 0 : -1;
+}
+
+static int check_classes(const char *root, const dc_imagefolder *ds)
+{
+    int k = dc_imagefolder_n_classes(ds);
+
+    if (k > MAX_CLASSES)
+        return dc_fail(DC_ERR_FORMAT, "%s: %d classes, at most %d supported", root, k,
+                       MAX_CLASSES), -1;
+    if (k < 2)
+        return dc_fail(DC_ERR_FORMAT, "%s: 1 class (%s), expected at least 2 class "
+                       "folders", root, dc_imagefolder_class_name(ds, 0)), -1;
+    return 0;
+}
+
+static int check_splits(const char *root, const dc_split *split)
+{
+    int n = split->n[SPLIT_TRAIN] + split->n[SPLIT_VAL] + split->n[SPLIT_TEST];
+
+    for (int k = 0; k < N_SPLITS; k++)
+        if (split->n[k] == 0)
+            return dc_fail(DC_ERR_ARG, "%s: %d images leave the %s split of a stratified "
+                           "70/15/15 split empty; give more images per class (per_class)",
+                           root, n, split_names[k]), -1;
+    return 0;
+}
+
+/* Batch norm cannot train on a batch of one (PyTorch refuses it too): a training split
+ * that leaves one image over drops it, a different image each epoch as the order is
+ * shuffled. */
+static int lone_last_batch(const dog_data *d, int batch)
+{
+    if (d->split.n[SPLIT_TRAIN] % batch != 1)
+        return 0;
+    dc_log(DC_LOG_WARN, "training split of %d images with batch %d leaves a last batch "
+           "of 1, which batch norm cannot train on: it is dropped each epoch",
+           d->split.n[SPLIT_TRAIN], batch);
+    return 1;
 }
 
 static int load_data(const exp_ctx *ctx, dc_run *run, dog_data *d)
@@ -112,19 +171,19 @@ static int load_data(const exp_ctx *ctx, dc_run *run, dog_data *d)
     char root[4096];
     const float fractions[N_SPLITS] = {0.70f, 0.15f, 0.15f};
     dc_imagefolder_opts io = {.skip_bad = (int)exp_int(ctx, "skip_bad_images"),
+                              .max_side = 4 * (int)exp_int(ctx, "image_size"),
                               .max_per_class = (int)exp_int(ctx, "per_class")};
     int size = (int)exp_int(ctx, "image_size"), batch = (int)exp_int(ctx, "batch");
 
     if (dc_data_find(ctx->data_dir, "dog-emotion", root, sizeof root) != DC_OK
         || !(d->ds = dc_imagefolder_load(root, &io)))
         return -1;
-    if (dc_imagefolder_n_classes(d->ds) > MAX_CLASSES)
-        return dc_fail(DC_ERR_FORMAT, "%s: %d classes, at most %d supported", root,
-                       dc_imagefolder_n_classes(d->ds), MAX_CLASSES), -1;
+    if (check_classes(root, d->ds) != 0)
+        return -1;
     dc_run_summary_num(run, "images_skipped", dc_imagefolder_skipped(d->ds));
     if (dc_split_stratified(dc_imagefolder_labels(d->ds), dc_imagefolder_len(d->ds),
                             fractions, N_SPLITS, ctx->seed, &d->split) != DC_OK
-        || write_splits(run, d) != 0)
+        || check_splits(root, &d->split) != 0 || write_splits(run, d) != 0)
         return -1;
 
     train_pipeline(&d->train_pipe, size, (int)exp_int(ctx, "augment"), 1);
@@ -132,6 +191,7 @@ static int load_data(const exp_ctx *ctx, dc_run *run, dog_data *d)
     for (int k = 0; k < N_SPLITS; k++) {
         dc_prefetch_opts o = {.batch = k == SPLIT_TRAIN ? batch : 64,
                               .shuffle = k == SPLIT_TRAIN,
+                              .drop_last = k == SPLIT_TRAIN && lone_last_batch(d, batch),
                               .workers = (int)exp_int(ctx, "workers"),
                               .seed = ctx->seed};
         d->loader[k] = dc_prefetch_new(d->ds, d->split.idx[k], d->split.n[k],
@@ -212,14 +272,30 @@ typedef struct dog_history {
     double best_val;
 } dog_history;
 
-static int save_checkpoint(dc_run *run, const dog_net *net, int epoch)
+/* The class names go into the metadata as a JSON array, so that `deepc export` names
+ * the classes of a model trained on other folders rightly. */
+static int save_checkpoint(dc_run *run, const dog_net *net, const dc_imagefolder *ds,
+                           int epoch)
 {
-    char path[4200], text[32];
-    const char *meta[] = {"experiment", "dog-emotion", "epoch", text};
+    char path[4200], text[32], *classes;
+    const char *names[MAX_CLASSES];
+    cJSON *list;
+    int k = dc_imagefolder_n_classes(ds), rc;
+
+    for (int c = 0; c < k; c++)
+        names[c] = dc_imagefolder_class_name(ds, c);
+    list = cJSON_CreateStringArray(names, k);
+    classes = list ? cJSON_PrintUnformatted(list) : NULL;
+    cJSON_Delete(list);
+    if (!classes)
+        return dc_fail(DC_ERR_NOMEM, "checkpoint metadata: out of memory"), -1;
 
     snprintf(text, sizeof text, "%d", epoch);
-    return dc_params_save(net->params, dc_run_path(run, "model.safetensors", path,
-                                                   sizeof path), meta, 2) == DC_OK ? 0 : -1;
+    const char *meta[] = {"experiment", "dog-emotion", "epoch", text, "classes", classes};
+    rc = dc_params_save(net->params, dc_run_path(run, "model.safetensors", path, sizeof path),
+                        meta, 3) == DC_OK ? 0 : -1;
+    cJSON_free(classes);
+    return rc;
 }
 
 static int train(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_data *d, dog_history *h)
@@ -255,7 +331,7 @@ static int train(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_data *d, dog
         dc_run_metrics_row(run, row, N_C);
         if (va.acc > h->best_val) {
             h->best_val = va.acc, h->best_epoch = e + 1;
-            if (save_checkpoint(run, net, e + 1) != 0)
+            if (save_checkpoint(run, net, d->ds, e + 1) != 0)
                 goto fail;
         }
         dc_log(DC_LOG_INFO, "epoch %4d/%d  lr %.2e  train loss %.4f acc %.4f  val loss %.4f "
@@ -295,35 +371,38 @@ static void plot_class_counts(dc_run *run, const dog_data *d)
         dc_log(DC_LOG_WARN, "%s", dc_last_error());
 }
 
-/* N_SAMPLES training images spread evenly over the split (which is sorted by class, so
- * every class shows) through `pipe`, pixels in [0,1], as a grid. */
+/* Up to N_SAMPLES training images spread evenly over the split (which is sorted by
+ * class, so every class shows) through `pipe`, pixels in [0,1], as a grid. */
 static void sample_grid(dc_run *run, const dog_data *d, const dc_pipeline *pipe, int size,
                         const char *file, uint64_t seed)
 {
-    dc_tensor *grid = dc_tensor_new4(N_SAMPLES, 3, size, size);
+    int n = d->split.n[SPLIT_TRAIN] < N_SAMPLES ? d->split.n[SPLIT_TRAIN] : N_SAMPLES;
+    dc_tensor *grid = dc_tensor_new4(n, 3, size, size);
     const char *captions[N_SAMPLES];
     const int *labels = dc_imagefolder_labels(d->ds);
     dc_image img;
     dc_image_ws ws;
     dc_rng rng;
     char path[4200];
-    int n = d->split.n[SPLIT_TRAIN] < N_SAMPLES ? d->split.n[SPLIT_TRAIN] : N_SAMPLES;
+    dc_status s = grid ? DC_OK : DC_ERR_NOMEM;
 
     dc_image_init(&img);
     dc_image_ws_init(&ws);
     dc_rng_seed(&rng, seed);
-    for (int i = 0; grid && i < n; i++) {
+    for (int i = 0; s == DC_OK && i < n; i++) {
         int j = d->split.idx[SPLIT_TRAIN][(long)i * d->split.n[SPLIT_TRAIN] / n];
-        if (dc_imagefolder_get(d->ds, j, &img) != DC_OK
-            || dc_pipeline_apply(pipe, &img, &ws, &rng) != DC_OK)
+        if ((s = dc_imagefolder_get(d->ds, j, &img)) != DC_OK
+            || (s = dc_pipeline_apply(pipe, &img, &ws, &rng)) != DC_OK)
             break;
         memcpy(grid->data + (size_t)i * 3 * size * size, img.data,
                (size_t)3 * size * size * sizeof(float));
         captions[i] = dc_imagefolder_class_name(d->ds, labels[j]);
     }
-    if (grid && dc_image_grid_png(dc_run_path(run, file, path, sizeof path), grid, 8, 0.0f,
-                                  1.0f, captions) != DC_OK)
-        dc_log(DC_LOG_WARN, "%s", dc_last_error());
+    if (s == DC_OK)
+        s = dc_image_grid_png(dc_run_path(run, file, path, sizeof path), grid, 8, 0.0f,
+                              1.0f, captions);
+    if (s != DC_OK)
+        dc_log(DC_LOG_WARN, "%s left out: %s", file, dc_last_error());
     dc_image_deinit(&img);
     dc_image_ws_deinit(&ws);
     dc_tensor_free(grid);
@@ -380,8 +459,9 @@ static int report(const exp_ctx *ctx, dc_run *run, const dog_data *d, const dog_
                     "Class balance per split");
     dc_report_image(r, dc_run_path(run, "samples_raw.png", path, sizeof path),
                     "Training images as the evaluation pipeline sees them (64x64)");
-    dc_report_image(r, dc_run_path(run, "samples_augmented.png", path, sizeof path),
-                    "The same images through the training augmentation");
+    if (exp_int(ctx, "augment"))
+        dc_report_image(r, dc_run_path(run, "samples_augmented.png", path, sizeof path),
+                        "The same images through the training augmentation");
     dc_report_image(r, dc_run_path(run, "loss.png", path, sizeof path), "Loss per epoch");
     dc_report_image(r, dc_run_path(run, "accuracy.png", path, sizeof path),
                     "Accuracy per epoch (train: running average under augmentation)");
@@ -445,7 +525,8 @@ static void pictures_before(const exp_ctx *ctx, dc_run *run, const dog_data *d)
     train_pipeline(&aug, size, 1, 0);
     plot_class_counts(run, d);
     sample_grid(run, d, &raw, size, "samples_raw.png", ctx->seed);
-    sample_grid(run, d, &aug, size, "samples_augmented.png", ctx->seed);
+    if (exp_int(ctx, "augment"))
+        sample_grid(run, d, &aug, size, "samples_augmented.png", ctx->seed);
 }
 
 /* Reads an earlier run's metrics.csv (this experiment's columns) into h, for a run that
@@ -480,6 +561,50 @@ static int read_history(const char *dir, dog_history *h, int max_epochs)
     return h->epochs > 0 ? 0 : (dc_fail(DC_ERR_FORMAT, "%s: no epochs", path), -1);
 }
 
+/* The earlier run's config.json must be dog-emotion's with the settings that decide the
+ * split and the network's input (seed, per_class, image_size) equal to this run's:
+ * otherwise its "test" images could be ones it trained on. */
+static int check_earlier_config(const exp_ctx *ctx, const char *dir)
+{
+    static const char *const keys[] = {"per_class", "image_size"};
+    char path[4200];
+    unsigned char *text = NULL;
+    size_t n;
+    cJSON *cfg;
+    const cJSON *v;
+    int rc = -1;
+
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (dc_file_read(path, &text, &n) != DC_OK)
+        return -1;
+    cfg = cJSON_ParseWithLength((const char *)text, n);
+    free(text);
+    v = cJSON_GetObjectItemCaseSensitive(cfg, "experiment");
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, "dog-emotion") != 0) {
+        dc_fail(DC_ERR_FORMAT, "%s: not a dog-emotion run's config.json", path);
+        goto done;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(cfg, "seed");
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)ctx->seed) {
+        dc_fail(DC_ERR_ARG, "from_run %s: that run's seed is not this run's %llu (the split "
+                "is drawn from the seed: pass that run's --seed)", dir,
+                (unsigned long long)ctx->seed);
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        v = cJSON_GetObjectItemCaseSensitive(cfg, keys[i]);
+        if (!cJSON_IsNumber(v) || v->valuedouble != (double)exp_int(ctx, keys[i])) {
+            dc_fail(DC_ERR_ARG, "from_run %s: that run's %s is not this run's %ld (pass "
+                    "that run's --set %s)", dir, keys[i], exp_int(ctx, keys[i]), keys[i]);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    cJSON_Delete(cfg);
+    return rc;
+}
+
 /* Either trains, or (from_run set) takes an earlier, interrupted run's best checkpoint
  * and history, so that it can be scored. The split is made from the seed, so the
  * earlier run must have used the same seed and per_class. */
@@ -492,7 +617,8 @@ static int train_or_resume(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_da
     if (!*from)
         return train(ctx, run, net, d, h);
     snprintf(path, sizeof path, "%s/model.safetensors", from);
-    if (read_history(from, h, (int)exp_int(ctx, "epochs")) != 0
+    if (check_earlier_config(ctx, from) != 0
+        || read_history(from, h, (int)exp_int(ctx, "epochs")) != 0
         || dc_params_load(net->params, path) != DC_OK)
         return -1;
     for (int e = 0; e < h->epochs; e++) {
@@ -503,7 +629,7 @@ static int train_or_resume(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_da
     }
     dc_log(DC_LOG_INFO, "resumed %s: %d epochs, best validation accuracy %.4f at epoch %d",
            from, h->epochs, h->best_val, h->best_epoch);
-    return save_checkpoint(run, net, h->best_epoch);
+    return save_checkpoint(run, net, d->ds, h->best_epoch);
 }
 
 static int dog_emotion_run(exp_ctx *ctx)
@@ -553,7 +679,8 @@ done:
 
 static const exp_setting dog_emotion_settings[] = {
     {"epochs", EXP_INT, "3", "1000", "passes over the training split", NULL, 1, 100000},
-    {"batch", EXP_INT, "16", "16", "mini-batch size", NULL, 1, 4096},
+    {"batch", EXP_INT, "16", "16", "mini-batch size (batch norm needs at least 2)", NULL,
+     2, 4096},
     {"lr", EXP_FLOAT, "0.001", "0.001", "Adam learning rate", NULL, 0, 10},
     {"weight_decay", EXP_FLOAT, "0.0001", "0.0001", "Adam weight decay (L2, as torch Adam)",
      NULL, 0, 1},

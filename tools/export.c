@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "deepc/io.h"
 #include "deepc/tensor.h"
 #include "dog_net.h"
@@ -46,14 +48,16 @@ static const char usage_text[] =
     "\n"
     "  --c        the checkpoint to export (C is the only output language)\n"
     "  -o, --out  the C file to write (default: MODEL with .safetensors replaced by .c)\n"
-    "  --classes  the class names in label order, comma-separated\n"
-    "             (default: angry,happy,relaxed,sad, the dataset's sorted folders)\n";
+    "  --classes  the class names in label order, comma-separated (default: the names\n"
+    "             the run stored in the checkpoint; for a checkpoint without them,\n"
+    "             angry,happy,relaxed,sad, the dog-emotion dataset's sorted folders)\n";
 
 typedef struct export_opts {
     const char *model;
     const char *out;
     const char *names[MAX_CLASSES];
     int n_classes;
+    int classes_given;         /* --classes was on the command line */
     char out_buf[4096];        /* the default output path */
     char names_buf[8192];      /* --classes, split in place at the commas */
 } export_opts;
@@ -109,6 +113,7 @@ static int parse_classes(const char *list, export_opts *o)
                            sizeof o->names_buf - 1);
     strcpy(o->names_buf, list);
     o->n_classes = 0;
+    o->classes_given = 1;
     for (;;) {
         char *comma = strchr(p, ',');
         if (comma)
@@ -126,6 +131,40 @@ static int parse_classes(const char *list, export_opts *o)
             return 0;
         p = comma + 1;
     }
+}
+
+/* The class names a run stored in the checkpoint's metadata ("classes": a JSON array of
+ * strings), unless --classes named them; a checkpoint without them keeps the defaults. */
+static dc_status classes_from_checkpoint(const dc_safetensors *st, export_opts *o)
+{
+    const char *json = dc_safetensors_meta(st, "classes");
+    cJSON *list, *item;
+    size_t used = 0;
+    dc_status s = DC_OK;
+
+    if (o->classes_given || !json)
+        return DC_OK;
+    list = cJSON_Parse(json);
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1
+        || cJSON_GetArraySize(list) > MAX_CLASSES)
+        s = dc_fail(DC_ERR_FORMAT, "%s: metadata \"classes\" is not a list of 1 to %d names "
+                    "(give them with --classes)", o->model, MAX_CLASSES);
+    o->n_classes = 0;
+    cJSON_ArrayForEach(item, list) {
+        size_t n = cJSON_IsString(item) ? strlen(item->valuestring) : 0;
+        if (s != DC_OK)
+            break;
+        if (n < 1 || n > MAX_NAME || used + n + 1 > sizeof o->names_buf) {
+            s = dc_fail(DC_ERR_FORMAT, "%s: metadata \"classes\": name %d is not a string of "
+                        "1 to %d bytes (give the names with --classes)", o->model,
+                        o->n_classes + 1, MAX_NAME);
+            break;
+        }
+        o->names[o->n_classes++] = memcpy(o->names_buf + used, item->valuestring, n + 1);
+        used += n + 1;
+    }
+    cJSON_Delete(list);
+    return s;
 }
 
 /* MODEL with ".safetensors" replaced by ".c" (or ".c" appended). */
@@ -724,7 +763,8 @@ int export_main(int argc, char **argv)
         fprintf(stderr, "deepc: export: %s\n", dc_last_error());
         return 1;
     }
-    rc = need_net(st, o.model, o.n_classes, &net) == DC_OK
+    rc = classes_from_checkpoint(st, &o) == DC_OK
+         && need_net(st, o.model, o.n_classes, &net) == DC_OK
          && write_c(&o, &net, &floats) == DC_OK ? 0 : 1;
     if (rc)
         fprintf(stderr, "deepc: export: %s\n", dc_last_error());

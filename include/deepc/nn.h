@@ -40,7 +40,8 @@ dc_status dc_params_save(const dc_params *p, const char *path, const char *const
                          int n_meta);
 
 /* Loads every parameter and buffer by name from a safetensors file; each must be present
- * with the same shape. */
+ * with the same shape and finite values, and a "*.running_var" buffer not negative. On an
+ * error the parameters are left partly loaded. */
 dc_status dc_params_load(dc_params *p, const char *path);
 
 /* Fills t with U(lo, hi) / N(mean, std) from rng. */

@@ -95,6 +95,30 @@ dc_status dc_params_save(const dc_params *p, const char *path, const char *const
     return dc_safetensors_save(path, p->items, p->n, meta, n_meta);
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* A checkpoint with a NaN weight or a negative batch-norm variance loads without a shape
+ * error and then scores garbage; it is refused here, naming the tensor. */
+static dc_status check_values(const char *path, const char *name, const dc_tensor *t)
+{
+    int variance = ends_with(name, ".running_var");
+
+    for (size_t i = 0; i < t->size; i++) {
+        if (!isfinite(t->data[i]))
+            return dc_fail(DC_ERR_FORMAT, "%s: tensor %s holds %g at index %zu, expected "
+                           "finite values", path, name, t->data[i], i);
+        if (variance && t->data[i] < 0.0f)
+            return dc_fail(DC_ERR_FORMAT, "%s: tensor %s holds the variance %g at index "
+                           "%zu, expected >= 0", path, name, t->data[i], i);
+    }
+    return DC_OK;
+}
+
 dc_status dc_params_load(dc_params *p, const char *path)
 {
     dc_safetensors *st = dc_safetensors_load(path);
@@ -104,6 +128,8 @@ dc_status dc_params_load(dc_params *p, const char *path)
         return DC_ERR_FORMAT;
     for (int i = 0; i < p->n && s == DC_OK; i++)
         s = dc_safetensors_copy_into(st, p->items[i].name, p->items[i].tensor);
+    for (int i = 0; i < p->n && s == DC_OK; i++)
+        s = check_values(path, p->items[i].name, p->items[i].tensor);
     dc_safetensors_free(st);
     return s;
 }

@@ -474,6 +474,41 @@ Test(export, class_names_are_escaped_and_kept)
     remove_dir(dir);
 }
 
+/* A run stores its class folders' names in the checkpoint; export takes them from
+ * there, and --classes still overrides them. */
+Test(export, class_names_come_from_the_checkpoint)
+{
+    static const char *const stored[] = {"calm", "alert", "sleepy"};
+    const char *meta[] = {"classes", "[\"calm\",\"alert\",\"sleepy\"]"};
+    char dir[64], path[256];
+    image_set s = {0};
+    prog_output out;
+    dog_net net;
+    dc_rng rng;
+    float worst;
+
+    make_dir(dir);
+    make_net(&net, 3, 11);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
+    export_and_build(dir, "");
+    dc_rng_seed(&rng, 3);
+    add_random(&s, 24, 24, &rng);
+    run_prog(dir, &s, &out);
+    cr_assert_eq(out.classes, 3);
+    for (int c = 0; c < 3; c++)
+        cr_assert_str_eq(out.names[c], stored[c]);
+    compare(&net, &s, &out, &worst);
+
+    export_and_build(dir, "--classes x,y,z");
+    run_prog(dir, &s, &out);
+    cr_assert_str_eq(out.names[0], "x");
+
+    free_images(&s);
+    dog_net_free(&net);
+    remove_dir(dir);
+}
+
 /* Runs export on dir/bad.safetensors with `extra` flags; it must exit `status` with one
  * line on stderr holding each of `needles`, and write no C file. */
 static void expect_refused(const char *dir, const char *args, int status,
@@ -542,6 +577,15 @@ Test(export, bad_tensors_exit_1_naming_them)
     make_net(&net3, 3, 1);
     save_net(&net3, path);
     expect_refused(dir, "--c bad.safetensors -o out.c", 1, classes);
+
+    /* Class names in the metadata that are not a list of names. */
+    const char *meta[] = {"classes", "{\"a\": 1}"};
+    static const char *const bad_meta[] = {"bad.safetensors", "\"classes\"", NULL};
+    cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
+    expect_refused(dir, "--c bad.safetensors -o out.c", 1, bad_meta);
+    meta[1] = "[\"a\", \"\", \"c\", \"d\"]";
+    cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
+    expect_refused(dir, "--c bad.safetensors -o out.c", 1, bad_meta);
 
     write_text(path, "not a checkpoint");
     expect_refused(dir, "--c bad.safetensors -o out.c", 1, file);

@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "deepc/io.h"
+#include "deepc/nn.h"
 
 #define TESTUTIL_TAG "io"
 #include "testutil.h"
@@ -329,6 +331,37 @@ Test(safetensors, copy_into_checks_name_and_shape)
     dc_tensor_free(w);
     dc_tensor_free(good);
     dc_tensor_free(bad);
+}
+
+/* A checkpoint of right shapes but a NaN weight or a negative batch-norm variance would
+ * load and then score garbage: dc_params_load refuses it, naming the file and tensor. */
+Test(safetensors, params_load_refuses_non_finite_values_and_negative_variances)
+{
+    static const int two[1] = {2};
+    const char *path = in_tmp("bad.safetensors");
+    dc_params *saved = dc_params_new(), *loaded = dc_params_new();
+    dc_tensor *w = dc_params_add(saved, "fc.weight", 1, two);
+    dc_tensor *var = dc_params_add_buffer(saved, "bn.running_var", 1, two);
+    const float bad_w[] = {NAN, INFINITY, 1.0f, 1.0f}, bad_var[] = {1.0f, 1.0f, -0.5f, 0.0f};
+    const char *want[] = {"fc.weight", "fc.weight", "bn.running_var", NULL};
+
+    dc_params_add(loaded, "fc.weight", 1, two);
+    dc_params_add_buffer(loaded, "bn.running_var", 1, two);
+    for (int c = 0; c < 4; c++) {
+        w->data[0] = bad_w[c], w->data[1] = 0.5f;
+        var->data[0] = 0.25f, var->data[1] = bad_var[c];
+        cr_assert_eq(dc_params_save(saved, path, NULL, 0), DC_OK, "%s", dc_last_error());
+        dc_status s = dc_params_load(loaded, path);
+        if (!want[c]) {
+            cr_assert_eq(s, DC_OK, "a zero variance was refused: %s", dc_last_error());
+            continue;
+        }
+        cr_assert_eq(s, DC_ERR_FORMAT, "case %d loaded", c);
+        cr_assert_not_null(strstr(dc_last_error(), path), "%s", dc_last_error());
+        cr_assert_not_null(strstr(dc_last_error(), want[c]), "%s", dc_last_error());
+    }
+    dc_params_free(saved);
+    dc_params_free(loaded);
 }
 
 Test(safetensors, save_refuses_bad_arguments)
