@@ -31,6 +31,7 @@ typedef struct tw_split {
 
 typedef struct tw_data {
     tw_split train, val, test;
+    char train_path[4200];  /* the training CSV, for messages */
     dc_wordvec *wv;
     char vectors[512];  /* what the vectors are, for the report */
     dc_coverage cover;
@@ -113,33 +114,99 @@ static int make_corpora(tw_data *d)
     return d->test.corpus ? 0 : -1;
 }
 
+/* A classifier of one class is meaningless: the rows it would learn from must hold at
+ * least two labels. `what` says which rows they are. */
+static int check_labels(const dc_tweets *t, const char *path, const char *what)
+{
+    int counts[DC_TWEET_CLASSES], present = 0;
+    char found[256] = "";
+    size_t len = 0;
+
+    dc_tweets_class_counts(t, counts);
+    for (int c = 0; c < DC_TWEET_CLASSES; c++)
+        if (counts[c] > 0) {
+            present++;
+            len += (size_t)snprintf(found + len, sizeof found - len, "%s%s (%d rows)",
+                                    len ? ", " : "", dc_tweet_label_name(c), counts[c]);
+        }
+    if (present >= 2)
+        return 0;
+    return dc_fail(DC_ERR_FORMAT, "%s: %s hold only the label %s; a classifier needs at "
+                   "least two of happiness, neutral, sadness", path, what,
+                   present ? found : "(none)"), -1;
+}
+
+/* dc_tweets_split holds out round(f * m) rows of each class of m (its documented rule);
+ * checked here first so that a failure names the file and the setting. */
+static int check_split(const dc_tweets *t, double f, const char *path)
+{
+    int counts[DC_TWEET_CLASSES], nv = 0;
+
+    dc_tweets_class_counts(t, counts);
+    for (int c = 0; c < DC_TWEET_CLASSES; c++)
+        nv += (int)(f * counts[c] + 0.5);
+    if (nv > 0 && nv < t->n)
+        return 0;
+    return dc_fail(DC_ERR_ARG, "%s: val_fraction %g of the %d rows used (after "
+                   "train_limit and removing duplicates) leaves %d for validation and %d for"
+                   " training, expected at least one each", path, f, t->n, nv, t->n - nv),
+           -1;
+}
+
+/* Deduplicates the training rows, checks them and splits off validation. */
+static int split_train(const exp_ctx *ctx, dc_tweets *all, tw_data *d)
+{
+    const char *path = d->train_path;
+    double f = exp_float(ctx, "val_fraction");
+    int removed = dc_tweets_dedup(all);
+
+    if (removed < 0)
+        return -1;
+    dc_log(DC_LOG_INFO, "%s: %d rows, %d duplicates removed", path, all->n + removed,
+           removed);
+    if (check_labels(all, path, "the training rows") || check_split(all, f, path)
+        || dc_tweets_split(all, f, ctx->seed, 1, &d->train.rows, &d->val.rows) != DC_OK)
+        return -1;
+    return check_labels(d->train.rows, path, "the training rows left after val_fraction");
+}
+
 static int load_tweets(const exp_ctx *ctx, tw_data *d)
 {
     char dir[4096], path[4200];
     dc_tweets *all;
-    int removed;
+    int rc;
 
     if (dc_data_find(ctx->data_dir, "tweet-emotions", dir, sizeof dir) != DC_OK)
         return -1;
-    snprintf(path, sizeof path, "%s/trainEmotions.csv", dir);
-    if (!(all = load_subset(path, (int)exp_int(ctx, "train_limit"), ctx->seed)))
+    snprintf(d->train_path, sizeof d->train_path, "%s/trainEmotions.csv", dir);
+    if (!(all = load_subset(d->train_path, (int)exp_int(ctx, "train_limit"), ctx->seed)))
         return -1;
-    if ((removed = dc_tweets_dedup(all)) < 0) {
-        dc_tweets_free(all);
-        return -1;
-    }
-    dc_log(DC_LOG_INFO, "%s: %d rows, %d duplicates removed", path, all->n + removed,
-           removed);
-    if (dc_tweets_split(all, exp_float(ctx, "val_fraction"), ctx->seed, 1, &d->train.rows,
-                        &d->val.rows) != DC_OK) {
-        dc_tweets_free(all);
-        return -1;
-    }
+    rc = split_train(ctx, all, d);
     dc_tweets_free(all);
+    if (rc != 0)
+        return -1;
     snprintf(path, sizeof path, "%s/testEmotions.csv", dir);
     if (!(d->test.rows = load_subset(path, (int)exp_int(ctx, "test_limit"), ctx->seed + 1)))
         return -1;
     return make_corpora(d);
+}
+
+/* word2vec needs a vocabulary, so some word must reach w2v_min_count; said here in the
+ * setting's terms rather than by the library's function. */
+static int check_min_count(const tw_data *d, int min_count)
+{
+    dc_vocab *v = dc_vocab_build(d->train.corpus, 1);
+    int64_t top;
+
+    if (!v)
+        return -1;
+    top = dc_vocab_size(v) > 0 ? dc_vocab_count(v, 0) : 0;
+    dc_vocab_free(v);
+    if (top >= min_count)
+        return 0;
+    return dc_fail(DC_ERR_ARG, "w2v_min_count %d: no word of the training tweets (%s) "
+                   "occurs that often; the most frequent occurs %lld times", min_count,
+                   d->train_path, (long long)top), -1;
 }
 
 static dc_wordvec *train_word2vec(const exp_ctx *ctx, tw_data *d)
@@ -154,6 +221,8 @@ static dc_wordvec *train_word2vec(const exp_ctx *ctx, tw_data *d)
     o.epochs = (int)exp_int(ctx, "w2v_epochs");
     o.min_count = (int)exp_int(ctx, "w2v_min_count");
     o.seed = ctx->seed;
+    if (check_min_count(d, o.min_count) != 0)
+        return NULL;
     snprintf(cache, sizeof cache, "%s/word2vec-cache", ctx->out_root ? ctx->out_root : "runs");
     wv = dc_word2vec_cached(d->train.corpus, &o, cache, &trained);
     if (wv)
@@ -169,7 +238,8 @@ static int load_vectors(const exp_ctx *ctx, tw_data *d)
     const char *choice = exp_str(ctx, "vectors");
     char dir[4096], path[4200];
 
-    if (!strcmp(choice, "word2vec"))
+    /* An empty value is no file given, as for from_run: vectors are trained here. */
+    if (!strcmp(choice, "word2vec") || !choice[0])
         d->wv = train_word2vec(ctx, d);
     else {
         if (!strcmp(choice, "glove")) {
@@ -662,8 +732,8 @@ static const exp_setting tweet_emotion_settings[] = {
     {"batch", EXP_INT, "32", "32", "mini-batch size", NULL, 1, 100000},
     {"max_len", EXP_INT, "0", "0", "cap on tokens per tweet (0: none)", NULL, 0, 100000},
     {"vectors", EXP_STR, "word2vec", "word2vec",
-     "word2vec (train skip-gram here), glove (the GloVe file in the data folder), or a "
-     "path to a word2vec/GloVe file", NULL, 0, 0},
+     "word2vec or empty (train skip-gram here), glove (the GloVe file in the data "
+     "folder), or a path to a word2vec/GloVe file", NULL, 0, 0},
     {"w2v_dim", EXP_INT, "50", "300", "size of trained word2vec vectors", NULL, 1, 4096},
     /* word2vec.c's 5 epochs suit billions of words; on 144k tokens of tweets 25 epochs
      * gave the best validation accuracy of 5, 15, 25, 50 and 100 (docs/results.md). */

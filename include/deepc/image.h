@@ -79,7 +79,9 @@ void *dc_image_ws_scratch(dc_image_ws *ws, size_t bytes);
  * buffer, another format (named: GIF, WebP, BMP, ...), corrupt or truncated
  * data (libjpeg's and libpng's own text is quoted; a JPEG whose data ends early
  * is an error, not an image padded with grey), a CRC mismatch, a side of 0 or
- * above DC_IMAGE_MAX_SIDE, more than DC_IMAGE_MAX_PIXELS pixels. */
+ * above DC_IMAGE_MAX_SIDE, more than DC_IMAGE_MAX_PIXELS pixels, and valid
+ * JPEGs this libjpeg cannot read ("unsupported JPEG: 12-bit samples", lossless
+ * or hierarchical coding). */
 dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
                                const char *name, unsigned char **rgb, int *h,
                                int *w);
@@ -87,6 +89,20 @@ dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
 /* dc_file_read then dc_image_decode_rgb8, the file's path naming it. */
 dc_status dc_image_load_rgb8(const char *path, unsigned char **rgb, int *h,
                              int *w);
+
+/* dc_image_decode_rgb8 for a caller that will shrink the image anyway: a JPEG
+ * is decoded by libjpeg's DCT scaling at 1/2, 1/4 or 1/8 of its size, the
+ * largest reduction that keeps its shorter side >= min_side (sides round up),
+ * so the full-size pixels are never held. A PNG, a JPEG too small to halve,
+ * and min_side <= 0 give the full size. A reduced decode averages blocks of
+ * pixels, close to (not equal to) an antialiased resize of the full image. */
+dc_status dc_image_decode_rgb8_scaled(const unsigned char *bytes, size_t n,
+                                      const char *name, int min_side,
+                                      unsigned char **rgb, int *h, int *w);
+
+/* dc_file_read then dc_image_decode_rgb8_scaled. */
+dc_status dc_image_load_rgb8_scaled(const char *path, int min_side,
+                                    unsigned char **rgb, int *h, int *w);
 
 /* Fills img with [3, h, w] floats v / 255 from 8-bit RGB rows (HWC). */
 dc_status dc_image_from_rgb8(dc_image *img, const unsigned char *rgb, int h,
@@ -331,6 +347,12 @@ typedef struct dc_imagefolder_opts {
     /* > 0: cache each image after Resize(resize) (shorter side), to save
      * memory and work; 0: as decoded. */
     int resize;
+    /* > 0: an image whose shorter side exceeds max_side is cached shrunk so
+     * that its shorter side is max_side (dc_image_resize, antialiased; a JPEG
+     * is first decoded reduced by dc_image_decode_rgb8_scaled), which bounds
+     * the cache's memory for folders of big photos; applied before resize.
+     * 0: full size. */
+    int max_side;
     /* > 0: keep only the first this many files of each class, in sorted
      * order (a quick subset); 0: all. */
     int max_per_class;

@@ -193,6 +193,8 @@ dc_status dc_wordvec_add(dc_wordvec *wv, const char *word, const float *vec,
  * exactly two integers is a word2vec header, and the first entry then decides
  * between text (it reads as a word and D numbers ending the line) and binary;
  * any other first line is GloVe, whose D is the first line's count of numbers.
+ * A UTF-8 byte-order mark at the start of the file is skipped (Windows editors
+ * write one), so it never becomes part of the first word or header.
  * Validation, each failure naming the file and the line (text) or the entry
  * and byte offset (binary): a header that is not "N D" or has N outside
  * 1..2^30 or D outside 1..DC_WORDVEC_MAX_DIM; fewer entries than the header

@@ -183,6 +183,8 @@ typedef struct jpeg_ctx {
     struct jpeg_error_mgr jerr;
     jmp_buf jmp;
     char msg[MSG_LEN];
+    int code, parm;     /* a fatal error's libjpeg code and first number */
+    int min_side;       /* > 0: the shorter side a reduced decode must keep */
     const char *name;
     unsigned char *rgb; /* the output, HWC */
     unsigned char *row; /* one row of 4-channel (CMYK) samples */
@@ -194,7 +196,38 @@ static void jpeg_error_exit(j_common_ptr cinfo)
     jpeg_ctx *ctx = (jpeg_ctx *)((char *)cinfo - offsetof(jpeg_ctx, cinfo));
 
     (*cinfo->err->format_message)(cinfo, ctx->msg);
+    ctx->code = cinfo->err->msg_code;
+    ctx->parm = cinfo->err->msg_parm.i[0];
     longjmp(ctx->jmp, 1);
+}
+
+/* Valid JPEGs that libjpeg-turbo's 8-bit API refuses are told apart from
+ * damaged ones by libjpeg's message code: writes what is unsupported into out
+ * and returns 1, or returns 0 for any other error. */
+static int jpeg_unsupported(const jpeg_ctx *ctx, char *out, size_t n)
+{
+    int sof = ctx->parm;
+
+    switch (ctx->code) {
+    case JERR_BAD_PRECISION:
+        snprintf(out, n, "%d-bit samples (only 8-bit JPEGs are read)", sof);
+        return 1;
+    case JERR_SOF_UNSUPPORTED:
+        /* SOF3, 7, 11 and 15 are lossless; SOF5, 6, 13 and 14 hierarchical. */
+        snprintf(out, n,
+                 "%s (SOF type 0x%02x; only baseline, extended and "
+                 "progressive JPEGs are read)",
+                 (sof & 3) == 3   ? "lossless coding"
+                 : (sof & 4) != 0 ? "hierarchical coding"
+                                  : "coding process",
+                 sof);
+        return 1;
+    case JERR_ARITH_NOTIMPL:
+        snprintf(out, n, "arithmetic coding (this libjpeg lacks it)");
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* Warnings that mean image data is missing or damaged; libjpeg carries on with
@@ -260,6 +293,26 @@ static void jpeg_choose_output(jpeg_ctx *ctx)
         ci->out_color_space = JCS_RGB;
 }
 
+/* With a size hint, libjpeg's DCT scaling decodes at 1/2, 1/4 or 1/8: the
+ * largest reduction whose shorter side (libjpeg rounds sides up) still holds
+ * min_side, so a big photo never needs its full-size pixels in memory. */
+static void jpeg_choose_scale(jpeg_ctx *ctx)
+{
+    struct jpeg_decompress_struct *ci = &ctx->cinfo;
+    unsigned long shorter = ci->image_width < ci->image_height
+                                ? ci->image_width
+                                : ci->image_height;
+
+    if (ctx->min_side <= 0)
+        return;
+    for (unsigned denom = 8; denom >= 2; denom /= 2)
+        if ((shorter + denom - 1) / denom >= (unsigned long)ctx->min_side) {
+            ci->scale_num = 1;
+            ci->scale_denom = denom;
+            return;
+        }
+}
+
 static void jpeg_read_rows(jpeg_ctx *ctx, int cmyk)
 {
     struct jpeg_decompress_struct *ci = &ctx->cinfo;
@@ -292,6 +345,7 @@ static int jpeg_run(jpeg_ctx *ctx, const unsigned char *buf, size_t n, int *h,
              check_dims(ctx->name, "JPEG", ci->image_height, ci->image_width)))
         return -1;
     jpeg_choose_output(ctx);
+    jpeg_choose_scale(ctx);
     jpeg_start_decompress(ci);
 
     cmyk = ci->out_color_space == JCS_CMYK;
@@ -316,14 +370,16 @@ static int jpeg_run(jpeg_ctx *ctx, const unsigned char *buf, size_t n, int *h,
 }
 
 static dc_status decode_jpeg(const unsigned char *buf, size_t n,
-                             const char *name, unsigned char **rgb, int *h,
-                             int *w)
+                             const char *name, int min_side,
+                             unsigned char **rgb, int *h, int *w)
 {
     jpeg_ctx ctx;
+    char why[MSG_LEN];
     int r;
 
     memset(&ctx, 0, sizeof ctx);
     ctx.name = name;
+    ctx.min_side = min_side;
     ctx.cinfo.err = jpeg_std_error(&ctx.jerr);
     ctx.jerr.error_exit = jpeg_error_exit;
     ctx.jerr.emit_message = jpeg_emit_message;
@@ -334,6 +390,9 @@ static dc_status decode_jpeg(const unsigned char *buf, size_t n,
     free(ctx.row);
     if (r != 0) {
         free(ctx.rgb);
+        if (r > 0 && jpeg_unsupported(&ctx, why, sizeof why))
+            return dc_fail(DC_ERR_FORMAT, "%s: unsupported JPEG: %s", name,
+                           why);
         if (r > 0)
             return dc_fail(DC_ERR_FORMAT, "%s: corrupt JPEG: %s", name,
                            ctx.msg);
@@ -486,9 +545,9 @@ static dc_status decode_png(const unsigned char *buf, size_t n,
 
 /* ---- public decoding ---- */
 
-dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
-                               const char *name, unsigned char **rgb, int *h,
-                               int *w)
+dc_status dc_image_decode_rgb8_scaled(const unsigned char *bytes, size_t n,
+                                      const char *name, int min_side,
+                                      unsigned char **rgb, int *h, int *w)
 {
     if (!name)
         name = "(memory)";
@@ -501,7 +560,7 @@ dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
 
     switch (detect(bytes, n)) {
     case FMT_JPEG:
-        return decode_jpeg(bytes, n, name, rgb, h, w);
+        return decode_jpeg(bytes, n, name, min_side, rgb, h, w);
     case FMT_PNG:
         return decode_png(bytes, n, name, rgb, h, w);
     default:
@@ -509,8 +568,15 @@ dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
     }
 }
 
-dc_status dc_image_load_rgb8(const char *path, unsigned char **rgb, int *h,
-                             int *w)
+dc_status dc_image_decode_rgb8(const unsigned char *bytes, size_t n,
+                               const char *name, unsigned char **rgb, int *h,
+                               int *w)
+{
+    return dc_image_decode_rgb8_scaled(bytes, n, name, 0, rgb, h, w);
+}
+
+dc_status dc_image_load_rgb8_scaled(const char *path, int min_side,
+                                    unsigned char **rgb, int *h, int *w)
 {
     unsigned char *bytes;
     size_t n;
@@ -520,9 +586,15 @@ dc_status dc_image_load_rgb8(const char *path, unsigned char **rgb, int *h,
         return dc_fail(DC_ERR_ARG, "image: path is NULL");
     if ((st = dc_file_read(path, &bytes, &n)) != DC_OK)
         return st;
-    st = dc_image_decode_rgb8(bytes, n, path, rgb, h, w);
+    st = dc_image_decode_rgb8_scaled(bytes, n, path, min_side, rgb, h, w);
     free(bytes);
     return st;
+}
+
+dc_status dc_image_load_rgb8(const char *path, unsigned char **rgb, int *h,
+                             int *w)
+{
+    return dc_image_load_rgb8_scaled(path, 0, rgb, h, w);
 }
 
 dc_status dc_image_from_rgb8(dc_image *img, const unsigned char *rgb, int h,

@@ -3,8 +3,9 @@
  * stratified split of example indices.
  *
  * Loading first lists the candidate files with their labels, then decodes each
- * one (image.c) into one growing byte buffer. A bad file either stops the load
- * or, with skip_bad, is logged as a warning and counted.
+ * one (image.c) into one growing byte buffer, big ones shrunk when max_side
+ * asks (a JPEG already reduced by libjpeg while decoding). A bad file either
+ * stops the load or, with skip_bad, is logged as a warning and counted.
  *
  * Differences from torchvision: folders and files whose names start with '.'
  * are ignored (torchvision would make a class of a stray .ipynb_checkpoints
@@ -502,23 +503,36 @@ static void csv_keep_first(candidates *c, int n_classes, int max)
 
 /* ---- decoding into the cache ---- */
 
+/* Grows the pixel buffer to hold `need` bytes: doubling, so that loading
+ * stays linear, or exactly `need` when a doubled buffer cannot be had. */
+static dc_status cache_grow(dc_imagefolder *ds, size_t need, const char *path)
+{
+    size_t cap = ds->cap ? ds->cap : (size_t)1 << 22;
+    unsigned char *p;
+
+    while (cap < need)
+        cap *= 2;
+    if (!(p = realloc(ds->pixels, cap)) && (p = realloc(ds->pixels, need)))
+        cap = need;
+    if (!p)
+        return dc_fail(DC_ERR_NOMEM,
+                       "%s: out of memory caching the image folder's pixels: "
+                       "%zu bytes for %d images",
+                       path, need, ds->n + 1);
+    ds->pixels = p;
+    ds->cap = cap;
+    return DC_OK;
+}
+
 static dc_status cache_push(dc_imagefolder *ds, const unsigned char *rgb, int h,
-                            int w)
+                            int w, const char *path)
 {
     size_t bytes = (size_t)h * w * 3;
+    dc_status st;
 
-    if (ds->used + bytes > ds->cap) {
-        size_t cap = ds->cap ? ds->cap : (size_t)1 << 22;
-        unsigned char *p;
-        while (cap < ds->used + bytes)
-            cap *= 2;
-        if (!(p = realloc(ds->pixels, cap)))
-            return dc_fail(DC_ERR_NOMEM,
-                           "image folder: out of memory: %zu bytes of pixels",
-                           cap);
-        ds->pixels = p;
-        ds->cap = cap;
-    }
+    if (ds->used + bytes > ds->cap &&
+        (st = cache_grow(ds, ds->used + bytes, path)) != DC_OK)
+        return st;
     memcpy(ds->pixels + ds->used, rgb, bytes);
     ds->offset[ds->n] = ds->used;
     ds->hw[2 * ds->n] = h;
@@ -554,18 +568,22 @@ typedef struct loader_tmp {
     dc_image_ws ws;
 } loader_tmp;
 
-/* Decodes candidate c into the cache. A decoding failure is DC_ERR_FORMAT or
- * DC_ERR_IO (skippable); anything else is not. */
-static dc_status load_one(dc_imagefolder *ds, const candidate *c, int resize,
-                          loader_tmp *t)
+/* Decodes candidate c into the cache, capped at max_side and then resized
+ * as the options ask. A decoding failure is DC_ERR_FORMAT or DC_ERR_IO
+ * (skippable); anything else is not. */
+static dc_status load_one(dc_imagefolder *ds, const candidate *c,
+                          const dc_imagefolder_opts *o, loader_tmp *t)
 {
     unsigned char *rgb = NULL;
     int h, w;
-    dc_status st = dc_image_load_rgb8(c->path, &rgb, &h, &w);
+    dc_status st =
+        dc_image_load_rgb8_scaled(c->path, o->max_side, &rgb, &h, &w);
 
-    if (st == DC_OK && resize > 0)
-        st = shrink(&rgb, &h, &w, resize, &t->a, &t->b, &t->ws);
-    if (st == DC_OK && (st = cache_push(ds, rgb, h, w)) == DC_OK) {
+    if (st == DC_OK && o->max_side > 0 && (h < w ? h : w) > o->max_side)
+        st = shrink(&rgb, &h, &w, o->max_side, &t->a, &t->b, &t->ws);
+    if (st == DC_OK && o->resize > 0)
+        st = shrink(&rgb, &h, &w, o->resize, &t->a, &t->b, &t->ws);
+    if (st == DC_OK && (st = cache_push(ds, rgb, h, w, c->path)) == DC_OK) {
         ds->paths[ds->n] = c->path;
         ds->labels[ds->n] = c->label;
         ds->n++;
@@ -596,7 +614,7 @@ static dc_status load_all(dc_imagefolder *ds, candidates *c,
     dc_image_init(&t.b);
     dc_image_ws_init(&t.ws);
     for (int i = 0; i < c->n && st == DC_OK; i++) {
-        st = load_one(ds, &c->v[i], o->resize, &t);
+        st = load_one(ds, &c->v[i], o, &t);
         if (st == DC_OK) {
             c->v[i].path = NULL; /* now owned by ds->paths */
         } else if (o->skip_bad && (st == DC_ERR_FORMAT || st == DC_ERR_IO)) {
@@ -659,11 +677,13 @@ static const dc_imagefolder_opts *opts_or_default(const dc_imagefolder_opts *o)
 
 static dc_status check_opts(const dc_imagefolder_opts *o, const char *what)
 {
-    if (o->resize < 0 || o->resize > DC_IMAGE_MAX_SIDE || o->max_per_class < 0)
-        return dc_fail(
-            DC_ERR_ARG,
-            "%s: resize %d, max_per_class %d; expected 0..%d and >= 0", what,
-            o->resize, o->max_per_class, DC_IMAGE_MAX_SIDE);
+    if (o->resize < 0 || o->resize > DC_IMAGE_MAX_SIDE || o->max_side < 0 ||
+        o->max_side > DC_IMAGE_MAX_SIDE || o->max_per_class < 0)
+        return dc_fail(DC_ERR_ARG,
+                       "%s: resize %d, max_side %d, max_per_class %d; expected "
+                       "0..%d, 0..%d and >= 0",
+                       what, o->resize, o->max_side, o->max_per_class,
+                       DC_IMAGE_MAX_SIDE, DC_IMAGE_MAX_SIDE);
     return DC_OK;
 }
 

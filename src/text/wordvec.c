@@ -225,6 +225,13 @@ static int next_line(reader *r, dc_status *st)
         return 0;
     }
     r->lineno++;
+
+    /* A byte-order mark would otherwise become part of the first word, which
+     * then never matches a token. Only the file's first line can hold one. */
+    if (r->lineno == 1 && len >= 3 && memcmp(r->line, "\xef\xbb\xbf", 3) == 0) {
+        len -= 3;
+        memmove(r->line, r->line + 3, (size_t)len + 1);
+    }
     while (len > 0 && (r->line[len - 1] == '\n' || r->line[len - 1] == '\r'))
         r->line[--len] = '\0';
     r->line_len = (size_t)len;

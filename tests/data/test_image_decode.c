@@ -349,6 +349,43 @@ Test(image_jpeg, absurd_sizes)
     expect_fail(in_tmp("big.jpg"), DC_ERR_FORMAT, "at most 268435456 pixels");
 }
 
+/* A baseline JPEG whose SOF0 marker is rewritten to type `sof` with sample
+ * precision `bits`: how a 12-bit (SOF1) or lossless (SOF3) file starts, which
+ * libjpeg-turbo's 8-bit reader refuses while reading the header. */
+static void patched_sof(const char *dst, int sof, int bits)
+{
+    size_t n, at;
+    unsigned char *b =
+        jpeg_bytes((jpeg_spec){JCS_RGB, 3, JCS_UNKNOWN, 0, 0, 0}, &n);
+
+    at = sof_height_at(b, n);
+    b[at - 4] = (unsigned char)sof;
+    b[at - 1] = (unsigned char)bits;
+    write_file(dst, b, n);
+    free(b);
+}
+
+Test(image_jpeg, twelve_bit_is_unsupported_not_corrupt)
+{
+    patched_sof(in_tmp("deep.jpg"), 0xc1, 12);
+    expect_fail(in_tmp("deep.jpg"), DC_ERR_FORMAT,
+                "deep.jpg: unsupported JPEG: 12-bit samples (only 8-bit JPEGs "
+                "are read)");
+    cr_assert_null(strstr(dc_last_error(), "corrupt"), "%s", dc_last_error());
+    cr_assert_null(strchr(dc_last_error(), '\n'), "%s", dc_last_error());
+}
+
+Test(image_jpeg, lossless_is_unsupported_not_corrupt)
+{
+    /* libjpeg-turbo 3 reads lossless JPEGs; the 2.x in Debian 12 refuses them
+     * by SOF type, as checked here. */
+    if (LIBJPEG_TURBO_VERSION_NUMBER >= 3000000)
+        cr_skip_test("this libjpeg-turbo reads lossless JPEGs");
+    patched_sof(in_tmp("ll.jpg"), 0xc3, 8);
+    expect_fail(in_tmp("ll.jpg"), DC_ERR_FORMAT,
+                "ll.jpg: unsupported JPEG: lossless coding (SOF type 0xc3");
+}
+
 /* ---- other formats and files ---- */
 
 TestSuite(image_format, .init = make_tmp, .fini = remove_tmp);

@@ -3,17 +3,20 @@
  * stopping the load or skipped and counted, CSV lists with quoting and
  * malformed rows), the stratified split, and the threaded loader (content equal
  * to applying the pipeline directly, identical batches for any number of
- * workers and runs, epochs, reset, size checks). Folders are written here with
- * libpng; the real dog-emotion set is used when found. */
+ * workers and runs, epochs, reset, size checks), and big images cached
+ * shrunk (max_side). Folders are written here with libpng and libjpeg; the
+ * real dog-emotion set is used when found. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
 #include <png.h>
 
 #include "deepc/data.h"
@@ -191,6 +194,247 @@ Test(image_folder, empty_class_and_missing_root)
     cr_assert_null(dc_imagefolder_load(in_tmp("flat"), NULL));
     cr_assert(strstr(dc_last_error(), "no class folders"), "%s",
               dc_last_error());
+}
+
+/* ---- big images and max_side ---- */
+
+#define BIG_H 800
+#define BIG_W 1200
+
+/* A BIG_H x BIG_W RGB picture (HWC) with detail at several scales, so that a
+ * shrink that aliases or shifts the picture shows. Owned by the caller. */
+static unsigned char *big_picture(void)
+{
+    unsigned char *px = malloc((size_t)BIG_H * BIG_W * 3);
+
+    cr_assert_not_null(px);
+    for (int y = 0; y < BIG_H; y++)
+        for (int x = 0; x < BIG_W; x++)
+            for (int c = 0; c < 3; c++) {
+                double v = 128.0 +
+                           70.0 * sin(x / (40.0 + 15.0 * c)) * cos(y / 55.0) +
+                           25.0 * sin((x + 2.0 * y) / 9.0);
+                px[((size_t)y * BIG_W + x) * 3 + c] = (unsigned char)v;
+            }
+    return px;
+}
+
+static void write_big_png(const char *name, const unsigned char *px)
+{
+    png_image img;
+
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = BIG_W;
+    img.height = BIG_H;
+    img.format = PNG_FORMAT_RGB;
+    cr_assert(png_image_write_to_file(&img, in_tmp(name), 0, px, 0, NULL), "%s",
+              img.message);
+}
+
+static void write_big_jpeg(const char *name, const unsigned char *px)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr err;
+    unsigned char *mem = NULL;
+    unsigned long size = 0;
+
+    ci.err = jpeg_std_error(&err);
+    jpeg_create_compress(&ci);
+    jpeg_mem_dest(&ci, &mem, &size);
+    ci.image_width = BIG_W;
+    ci.image_height = BIG_H;
+    ci.input_components = 3;
+    ci.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 95, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < ci.image_height) {
+        JSAMPROW row = (JSAMPROW)px + (size_t)ci.next_scanline * BIG_W * 3;
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    write_file(in_tmp(name), mem, size);
+    free(mem);
+}
+
+/* root/a/big.png and root/b/big.jpg, the same picture. */
+static void make_big_tree(void)
+{
+    unsigned char *px = big_picture();
+
+    mkdirs("root/a");
+    mkdirs("root/b");
+    write_big_png("root/a/big.png", px);
+    write_big_jpeg("root/b/big.jpg", px);
+    free(px);
+}
+
+/* The mean absolute difference, in 8-bit levels, between cached image i of ds
+ * (expected h x w) and the library's antialiased resize of its file decoded
+ * at full size. */
+static double diff_from_resize(const dc_imagefolder *ds, int i, int h, int w)
+{
+    dc_image full, small;
+    unsigned char *want = malloc((size_t)h * w * 3);
+    const unsigned char *got;
+    double sum = 0.0;
+    int gh, gw;
+
+    dc_image_init(&full);
+    dc_image_init(&small);
+    cr_assert_not_null(want);
+    cr_assert_eq(dc_image_load(dc_imagefolder_path(ds, i), &full), DC_OK, "%s",
+                 dc_last_error());
+    cr_assert(full.h == BIG_H && full.w == BIG_W);
+    cr_assert_eq(dc_image_resize(&full, &small, h, w, NULL), DC_OK);
+    dc_image_to_rgb8(&small, want);
+    got = dc_imagefolder_pixels(ds, i, &gh, &gw);
+    cr_assert(gh == h && gw == w, "image %d cached %dx%d, expected %dx%d", i,
+              gw, gh, w, h);
+    for (size_t k = 0; k < (size_t)h * w * 3; k++)
+        sum += abs(got[k] - want[k]);
+    free(want);
+    dc_image_deinit(&full);
+    dc_image_deinit(&small);
+    return sum / ((double)h * w * 3);
+}
+
+Test(image_folder, max_side_caches_big_images_smaller)
+{
+    dc_imagefolder_opts o = {.max_side = 100};
+    dc_imagefolder *ds;
+    double png_diff, jpeg_diff;
+
+    make_big_tree();
+    ds = dc_imagefolder_load(in_tmp("root"), &o);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_eq(dc_imagefolder_len(ds), 2);
+
+    /* The PNG is the resize of its full decode, exactly; the JPEG comes from
+     * libjpeg's 1/8 decode (block averages), close to it: about 2.2 levels
+     * here, where taking every 8th pixel would differ by about 16. */
+    png_diff = diff_from_resize(ds, 0, 100, 150);
+    jpeg_diff = diff_from_resize(ds, 1, 100, 150);
+    cr_assert(png_diff == 0.0, "PNG differs from the resize by %g", png_diff);
+    cr_assert(jpeg_diff < 3.0, "JPEG differs from the resize by %g levels",
+              jpeg_diff);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_folder, max_side_reduces_the_jpeg_then_resizes)
+{
+    dc_imagefolder_opts o = {.max_side = 300};
+    dc_imagefolder *ds;
+    double diff;
+
+    /* 800 / 2 = 400 >= 300 > 800 / 4: libjpeg decodes at 1/2, then the
+     * antialiased resize takes 400 x 600 to 300 x 450. */
+    make_big_tree();
+    ds = dc_imagefolder_load(in_tmp("root"), &o);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert(diff_from_resize(ds, 0, 300, 450) == 0.0);
+    diff = diff_from_resize(ds, 1, 300, 450);
+    cr_assert(diff < 2.0, "JPEG differs from the resize by %g levels", diff);
+    dc_imagefolder_free(ds);
+}
+
+Test(image_folder, max_side_zero_or_larger_keeps_full_size)
+{
+    const int sides[] = {0, 800, 5000};
+
+    make_big_tree();
+    for (int k = 0; k < 3; k++) {
+        dc_imagefolder_opts o = {.max_side = sides[k]};
+        dc_imagefolder *ds = dc_imagefolder_load(in_tmp("root"), &o);
+        cr_assert_not_null(ds, "%s", dc_last_error());
+        for (int i = 0; i < 2; i++) {
+            int h, w;
+            dc_imagefolder_pixels(ds, i, &h, &w);
+            cr_assert(h == BIG_H && w == BIG_W,
+                      "max_side %d: image %d cached %dx%d", sides[k], i, w, h);
+        }
+        dc_imagefolder_free(ds);
+    }
+    cr_assert_null(dc_imagefolder_load(
+        in_tmp("root"), &(dc_imagefolder_opts){.max_side = -1}));
+    cr_assert(strstr(dc_last_error(), "max_side -1"), "%s", dc_last_error());
+}
+
+/* The process's address space now, in bytes (VmSize in /proc/self/status). */
+static size_t address_space(void)
+{
+    char line[256];
+    size_t kib = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kib) == 1)
+            break;
+    fclose(f);
+    cr_assert_gt(kib, 0);
+    return kib * 1024;
+}
+
+Test(image_folder, out_of_memory_names_the_file)
+{
+    const int side = 6000; /* 108 MB of pixels, a few kB of PNG */
+    unsigned char *px = calloc((size_t)side * side, 3);
+    struct rlimit lim;
+    png_image img;
+
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("AddressSanitizer cannot run under an address-space limit");
+#endif
+    cr_assert_not_null(px);
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = img.height = (png_uint_32)side;
+    img.format = PNG_FORMAT_RGB;
+    mkdirs("root/a");
+    cr_assert(png_image_write_to_file(&img, in_tmp("root/a/huge.png"), 0, px, 0,
+                                      NULL), "%s", img.message);
+    free(px);
+
+    /* Room to decode the image (108 MB) but not to cache a copy beside it. */
+    lim.rlim_cur = lim.rlim_max = address_space() + ((size_t)160 << 20);
+    cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    cr_assert_null(dc_imagefolder_load(in_tmp("root"), NULL));
+    cr_assert(strstr(dc_last_error(), "root/a/huge.png: out of memory caching the "
+                                      "image folder's pixels: 108000000 bytes"),
+              "%s", dc_last_error());
+}
+
+TestSuite(image_decode_scaled, .init = make_tmp, .fini = remove_tmp);
+
+/* dc_image_load_rgb8_scaled (image.c), with this file's big pictures. */
+Test(image_decode_scaled, jpeg_reduction_keeps_the_shorter_side)
+{
+    const int min_side[] = {0, 1, 100, 101, 200, 201, 400, 401, 800, 5000};
+    const int want_h[] = {800, 100, 100, 200, 200, 400, 400, 800, 800, 800};
+    unsigned char *px = big_picture(), *rgb;
+    int h, w;
+
+    write_big_jpeg("big.jpg", px);
+    write_big_png("big.png", px);
+    for (int k = 0; k < 10; k++) {
+        cr_assert_eq(dc_image_load_rgb8_scaled(in_tmp("big.jpg"), min_side[k],
+                                               &rgb, &h, &w),
+                     DC_OK, "%s", dc_last_error());
+        cr_assert(h == want_h[k] && w == want_h[k] * 3 / 2,
+                  "min_side %d: %dx%d, expected height %d", min_side[k], w, h,
+                  want_h[k]);
+        free(rgb);
+    }
+
+    /* PNG has no reduced decode. */
+    cr_assert_eq(
+        dc_image_load_rgb8_scaled(in_tmp("big.png"), 100, &rgb, &h, &w), DC_OK);
+    cr_assert(h == BIG_H && w == BIG_W);
+    free(rgb);
+    free(px);
 }
 
 /* ---- CSV ---- */

@@ -158,6 +158,52 @@ Test(wordvec, text_variants_load, .init = make_tmp, .fini = remove_tmp)
     dc_wordvec_free(wv);
 }
 
+/* Loads `text` (written as tmp/name) and expects `word`'s first value to be
+ * `v0`, the table to hold `n` words and no word to start with a BOM. */
+static void expect_bom_skipped(const char *name, const char *text,
+                               dc_wordvec_format want_fmt, const char *word,
+                               float v0, int n)
+{
+    dc_wordvec *wv;
+    float out[4];
+
+    write_text(in_tmp(name), text);
+    wv = dc_wordvec_load(in_tmp(name), DC_WORDVEC_AUTO);
+    cr_assert_not_null(wv, "%s: %s", name, dc_last_error());
+    cr_assert_eq(dc_wordvec_source_format(wv), want_fmt, "%s", name);
+    cr_assert_eq(dc_wordvec_count(wv), n, "%s", name);
+    cr_assert_eq(dc_wordvec_lookup(wv, word, out), 1, "%s: '%s' not found", name,
+                 word);
+    cr_assert(out[0] == v0, "%s: %s[0] = %g, expected %g", name, word, out[0], v0);
+    for (int i = 0; i < n; i++)
+        cr_assert(strncmp(dc_wordvec_word(wv, i), "\xef\xbb\xbf", 3) != 0,
+                  "%s: word %d keeps the BOM", name, i);
+    dc_wordvec_free(wv);
+}
+
+Test(wordvec, utf8_bom_is_skipped, .init = make_tmp, .fini = remove_tmp)
+{
+    /* The first word (GloVe) or the header (word2vec) comes right after it. */
+    expect_bom_skipped("g.txt", "\xef\xbb\xbfthe 0.5 1\nof 2 3\n", DC_WORDVEC_GLOVE,
+                       "the", 0.5f, 2);
+    expect_bom_skipped("w.txt", "\xef\xbb\xbf" "2 2\nthe 0.5 1\nof 2 3\n",
+                       DC_WORDVEC_TEXT, "the", 0.5f, 2);
+
+}
+
+Test(wordvec, bom_only_at_the_start_is_skipped, .init = make_tmp, .fini = remove_tmp)
+{
+    dc_wordvec *wv;
+
+    /* On a later line those bytes are part of a word (U+FEFF is valid UTF-8). */
+    write_text(in_tmp("later.txt"), "a 1 1\n\xef\xbb\xbf" "b 4 4\n");
+    wv = dc_wordvec_load(in_tmp("later.txt"), DC_WORDVEC_AUTO);
+    cr_assert_not_null(wv, "%s", dc_last_error());
+    cr_assert_eq(dc_wordvec_index(wv, "b"), -1);
+    cr_assert_eq(dc_wordvec_index(wv, "\xef\xbb\xbf" "b"), 1);
+    dc_wordvec_free(wv);
+}
+
 /* ---- truncated files ---- */
 
 Test(wordvec, binary_cut_anywhere_fails, .init = make_tmp, .fini = remove_tmp)
