@@ -10,7 +10,9 @@ the run without changing the schedule (T_max stays 1000), so its epochs can be s
 beside the same epochs of a full deepc run.
 
 usage: /usr/bin/python3 scripts/torch/dog_emotion.py RUN_DIR/splits.csv
-           [--epochs 1000] [--threads 2] [--seed 42] [--workers 1]
+           [--epochs 1000] [--threads 2] [--seed 42] [--workers 1] [--no-augment]
+
+--no-augment trains on resized images alone, as deepc's `--set augment=0`.
 """
 import argparse
 import copy
@@ -57,7 +59,11 @@ def read_splits(path):
     return splits, classes
 
 
-def transforms_for(size):
+def transforms_for(size, augment):
+    test = transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor(),
+                               transforms.Normalize(MEAN, STD)])
+    if not augment:
+        return test, test
     train = transforms.Compose([
         transforms.RandomResizedCrop(size, scale=(0.7, 1.0)),
         transforms.RandomRotation(20),
@@ -70,8 +76,6 @@ def transforms_for(size):
         transforms.ToTensor(),
         transforms.Normalize(MEAN, STD),
     ])
-    test = transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor(),
-                               transforms.Normalize(MEAN, STD)])
     return train, test
 
 
@@ -99,12 +103,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--no-augment", action="store_true")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     splits, classes = read_splits(a.splits)
-    train_tf, test_tf = transforms_for(64)
+    train_tf, test_tf = transforms_for(64, not a.no_augment)
     loader = {k: torch.utils.data.DataLoader(
         Listed(v, train_tf if k == "train" else test_tf), batch_size=16 if k == "train"
         else 64, shuffle=k == "train", num_workers=a.workers) for k, v in splits.items()}
