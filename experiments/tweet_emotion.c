@@ -136,23 +136,6 @@ static int check_labels(const dc_tweets *t, const char *path, const char *what)
                    present ? found : "(none)"), -1;
 }
 
-/* dc_tweets_split holds out round(f * m) rows of each class of m (its documented rule);
- * checked here first so that a failure names the file and the setting. */
-static int check_split(const dc_tweets *t, double f, const char *path)
-{
-    int counts[DC_TWEET_CLASSES], nv = 0;
-
-    dc_tweets_class_counts(t, counts);
-    for (int c = 0; c < DC_TWEET_CLASSES; c++)
-        nv += (int)(f * counts[c] + 0.5);
-    if (nv > 0 && nv < t->n)
-        return 0;
-    return dc_fail(DC_ERR_ARG, "%s: val_fraction %g of the %d rows used (after "
-                   "train_limit and removing duplicates) leaves %d for validation and %d for"
-                   " training, expected at least one each", path, f, t->n, nv, t->n - nv),
-           -1;
-}
-
 /* Deduplicates the training rows, checks them and splits off validation. */
 static int split_train(const exp_ctx *ctx, dc_tweets *all, tw_data *d)
 {
@@ -164,9 +147,15 @@ static int split_train(const exp_ctx *ctx, dc_tweets *all, tw_data *d)
         return -1;
     dc_log(DC_LOG_INFO, "%s: %d rows, %d duplicates removed", path, all->n + removed,
            removed);
-    if (check_labels(all, path, "the training rows") || check_split(all, f, path)
-        || dc_tweets_split(all, f, ctx->seed, 1, &d->train.rows, &d->val.rows) != DC_OK)
+    if (check_labels(all, path, "the training rows"))
         return -1;
+    if (dc_tweets_split(all, f, ctx->seed, 1, &d->train.rows, &d->val.rows) != DC_OK) {
+        char why[512];
+
+        snprintf(why, sizeof why, "%s", dc_last_error());
+        return dc_fail(DC_ERR_ARG, "%s: val_fraction %g: %s (rows counted after train_limit "
+                       "and removing duplicates)", path, f, why), -1;
+    }
     return check_labels(d->train.rows, path, "the training rows left after val_fraction");
 }
 

@@ -520,7 +520,7 @@ dc_status dc_tweets_split(const dc_tweets *t, double fraction, uint64_t seed,
     nv = st == DC_OK ? pick(is_val, t->n, 1, idx) : 0;
     if (st == DC_OK && (nv == 0 || nv == t->n))
         st = dc_fail(DC_ERR_ARG,
-                     "dc_tweets_split: fraction %g of %d rows leaves %d for validation"
+                     "validation fraction %g of %d rows leaves %d for validation"
                      " and %d for training; both need at least one",
                      fraction, t->n, nv, t->n - nv);
     if (st == DC_OK && !(*val = dc_tweets_subset(t, idx, nv)))

@@ -87,9 +87,11 @@ Test(tweet_emotion, one_label_training_file_is_refused)
 
 Test(tweet_emotion, split_and_min_count_name_the_setting)
 {
-    const char *const split[] = {"trainEmotions.csv: val_fraction 0.01 of the 60 rows",
-                                 "leaves 0 for validation", NULL};
-    const char *const most[] = {"val_fraction 0.9 of the 3 rows", "0 for training", NULL};
+    const char *const split[] = {"trainEmotions.csv: val_fraction 0.01: validation "
+                                 "fraction 0.01 of 60 rows", "leaves 0 for validation",
+                                 NULL};
+    const char *const most[] = {"val_fraction 0.9: validation fraction 0.9 of 3 rows",
+                                "0 for training", NULL};
     /* "day" twice in each of the 54 rows left for training (2 of each 20 held out). */
     const char *const count[] = {"w2v_min_count 5000: no word of the training tweets",
                                  "trainEmotions.csv", "most frequent occurs 108 times",
