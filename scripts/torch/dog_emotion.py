@@ -6,11 +6,12 @@ wrote (its splits.csv), so that both sides train and score on the same images.
 
 Prints one line per epoch (train loss and accuracy, validation loss and accuracy) and,
 at the end, the test accuracy of the checkpoint best on validation. --epochs shortens
-the run without changing the schedule (T_max stays 1000), so its epochs can be set
-beside the same epochs of a full deepc run.
+the run without changing the schedule (T_max stays 1000 unless --t-max sets it), so its
+epochs can be set beside the same epochs of a full deepc run; --t-max N --epochs N is a
+whole cosine schedule in fewer epochs, as deepc's `--set epochs=N --set t_max=N`.
 
 usage: /usr/bin/python3 scripts/torch/dog_emotion.py RUN_DIR/splits.csv
-           [--epochs 1000] [--threads 2] [--seed 42] [--workers 1] [--no-augment]
+           [--epochs 1000] [--t-max 1000] [--threads 2] [--seed 42] [--workers 1] [--no-augment]
 
 --no-augment trains on resized images alone, as deepc's `--set augment=0`.
 """
@@ -100,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("splits")
     ap.add_argument("--epochs", type=int, default=1000)
+    ap.add_argument("--t-max", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=1)
@@ -115,7 +117,7 @@ def main():
         else 64, shuffle=k == "train", num_workers=a.workers) for k, v in splits.items()}
     net = DogEmotionNet(len(classes))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000, eta_min=1e-5)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.t_max, eta_min=1e-5)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     print(f"torch {torch.__version__}: {sum(p.numel() for p in net.parameters())} "
           f"parameters, {len(splits['train'])} train, {len(splits['val'])} val, "
