@@ -237,8 +237,8 @@ static char *shape_str(int ndim, const int *shape, char *buf, size_t n)
     return buf;
 }
 
-/* The tensor called `name` with the given shape and finite values, or NULL with a
- * message naming the file and the tensor. */
+/* The tensor called `name` with the given shape and the values dc_params_load accepts,
+ * or NULL with a message naming the file and the tensor. */
 static const dc_tensor *need(const dc_safetensors *st, const char *path, const char *name,
                              int ndim, const int *shape)
 {
@@ -256,12 +256,8 @@ static const dc_tensor *need(const dc_safetensors *st, const char *path, const c
                 dc_shape_str(t, got, sizeof got), want);
         return NULL;
     }
-    for (size_t i = 0; i < t->size; i++)
-        if (!isfinite(t->data[i])) {
-            dc_fail(DC_ERR_FORMAT, "%s: tensor %s holds %g at index %zu, expected finite "
-                    "values", path, name, t->data[i], i);
-            return NULL;
-        }
+    if (dc_params_check_values(path, name, t) != DC_OK)
+        return NULL;
     return t;
 }
 
@@ -271,18 +267,13 @@ static dc_status need_bn(const dc_safetensors *st, const char *path, const char 
 {
     static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
     const dc_tensor **dst[4] = {&bn->gamma, &bn->beta, &bn->mean, &bn->var};
-    char name[128];
+    char name[160]; /* room for a 127-byte prefix and ".running_mean" */
 
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "%s.%s", prefix, parts[i]);
         if (!(*dst[i] = need(st, path, name, 1, &n)))
             return DC_ERR_FORMAT;
     }
-    snprintf(name, sizeof name, "%s.running_var", prefix);
-    for (int i = 0; i < n; i++)
-        if (bn->var->data[i] < 0.0f)
-            return dc_fail(DC_ERR_FORMAT, "%s: tensor %s holds the variance %g at index %d, "
-                           "expected >= 0", path, name, bn->var->data[i], i);
     return DC_OK;
 }
 

@@ -44,6 +44,11 @@ dc_status dc_params_save(const dc_params *p, const char *path, const char *const
  * error the parameters are left partly loaded. */
 dc_status dc_params_load(dc_params *p, const char *path);
 
+/* The value check dc_params_load makes on each tensor: every value finite and, when name
+ * ends in ".running_var", none negative. DC_ERR_FORMAT naming path, name and the first
+ * bad index otherwise. */
+dc_status dc_params_check_values(const char *path, const char *name, const dc_tensor *t);
+
 /* Fills t with U(lo, hi) / N(mean, std) from rng. */
 void dc_init_uniform(dc_tensor *t, float lo, float hi, dc_rng *rng);
 void dc_init_normal(dc_tensor *t, float mean, float std, dc_rng *rng);

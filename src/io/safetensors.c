@@ -399,11 +399,18 @@ static int is_json_space(char c)
 static cJSON *parse_header(const char *path, const unsigned char *hdr,
                            size_t hlen)
 {
-    char *text = dc_malloc(hlen + 1, "safetensors header");
+    const unsigned char *nul = memchr(hdr, '\0', hlen);
     const char *end = NULL;
+    char *text;
     cJSON *root;
 
-    if (!text)
+    /* cJSON would take a NUL inside a string for its end, silently shortening a name. */
+    if (nul) {
+        dc_fail(DC_ERR_FORMAT, "%s: header holds a NUL byte at byte %td of %zu, expected "
+                "JSON text", path, nul - hdr, hlen);
+        return NULL;
+    }
+    if (!(text = dc_malloc(hlen + 1, "safetensors header")))
         return NULL;
     memcpy(text, hdr, hlen);
     text[hlen] = '\0';

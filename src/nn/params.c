@@ -104,7 +104,7 @@ static int ends_with(const char *s, const char *suffix)
 
 /* A checkpoint with a NaN weight or a negative batch-norm variance loads without a shape
  * error and then scores garbage; it is refused here, naming the tensor. */
-static dc_status check_values(const char *path, const char *name, const dc_tensor *t)
+dc_status dc_params_check_values(const char *path, const char *name, const dc_tensor *t)
 {
     int variance = ends_with(name, ".running_var");
 
@@ -129,7 +129,7 @@ dc_status dc_params_load(dc_params *p, const char *path)
     for (int i = 0; i < p->n && s == DC_OK; i++)
         s = dc_safetensors_copy_into(st, p->items[i].name, p->items[i].tensor);
     for (int i = 0; i < p->n && s == DC_OK; i++)
-        s = check_values(path, p->items[i].name, p->items[i].tensor);
+        s = dc_params_check_values(path, p->items[i].name, p->items[i].tensor);
     dc_safetensors_free(st);
     return s;
 }

@@ -544,6 +544,17 @@ Test(safetensors, corrupt_headers_are_refused_with_a_reason)
     }
 }
 
+/* A NUL inside a tensor's name would end the name early for cJSON, so "w\0x" would load
+ * as "w"; the header is refused instead. */
+Test(safetensors, nul_byte_in_header_is_refused)
+{
+    static const char hdr[] = "{\"w\0x\":" ENTRY("\"F32\"", "[1]", "[0,4]") "}";
+    const char *path = in_tmp("nul.safetensors");
+
+    write_raw(path, sizeof hdr - 1, hdr, sizeof hdr - 1, 4);
+    expect_load_error(path, "NUL byte at byte 3", "NUL in a name");
+}
+
 /* cJSON's nesting limit keeps a deeply nested header from exhausting the stack.
  */
 Test(safetensors, deeply_nested_header_is_refused)
