@@ -27,6 +27,7 @@
 
 #include "deepc/image.h"
 #include "deepc/log.h"
+#include "deepc/text.h"
 
 #define MAX_DEPTH 16
 
@@ -264,10 +265,19 @@ static dc_status scan_classes(const char *root, char **classes, int n_classes,
 
     for (int k = 0; k < n_classes && st == DC_OK; k++) {
         int from = c->n;
+        size_t len = strlen(classes[k]);
         char *dir = join_path(root, classes[k]);
         if (!dir)
             return DC_ERR_NOMEM;
-        st = scan_tree(dir, k, 0, c);
+
+        /* The folder name becomes the class name in JSON, HTML and exported C, which all
+         * need UTF-8; a Latin-1 name would make them invalid. */
+        if (dc_utf8_check(classes[k], len) != len)
+            st = dc_fail(DC_ERR_FORMAT, "%s: class folder name is not UTF-8 (bad byte at "
+                         "offset %zu); rename the folder", dir,
+                         dc_utf8_check(classes[k], len));
+        else
+            st = scan_tree(dir, k, 0, c);
         if (st == DC_OK && c->n == from)
             st = dc_fail(DC_ERR_FORMAT,
                          "%s: class folder holds no image file (expected "

@@ -196,6 +196,27 @@ Test(image_folder, empty_class_and_missing_root)
               dc_last_error());
 }
 
+/* A class name ends up in JSON and HTML, so a folder named in Latin-1 is refused. */
+Test(image_folder, class_folder_name_must_be_utf8)
+{
+    mkdirs("latin/caf\xe9");
+    mkdirs("latin/tea");
+    write_png("latin/caf\xe9/a.png", 4, 4, 10);
+    write_png("latin/tea/b.png", 4, 4, 20);
+    cr_assert_null(dc_imagefolder_load(in_tmp("latin"), NULL));
+    cr_assert(strstr(dc_last_error(), "class folder name is not UTF-8 (bad byte at offset 3)"),
+              "%s", dc_last_error());
+
+    mkdirs("utf8/caf\xc3\xa9");
+    mkdirs("utf8/tea");
+    write_png("utf8/caf\xc3\xa9/a.png", 4, 4, 10);
+    write_png("utf8/tea/b.png", 4, 4, 20);
+    dc_imagefolder *ds = dc_imagefolder_load(in_tmp("utf8"), NULL);
+    cr_assert_not_null(ds, "%s", dc_last_error());
+    cr_assert_str_eq(dc_imagefolder_class_name(ds, 0), "caf\xc3\xa9");
+    dc_imagefolder_free(ds);
+}
+
 /* ---- big images and max_side ---- */
 
 #define BIG_H 800
