@@ -54,7 +54,7 @@ void exp_plot_epochs(dc_run *run, const char *file, const char *title, const cha
     for (int s = 0; s < n_series; s++)
         series[s] = (dc_series){labels[s], x, ys[s], n};
     dc_plot_opts opts = {.title = title, .xlabel = "epoch", .ylabel = ylabel,
-                         .log_y = log_y};
+                         .log_y = log_y, .x_whole = 1};
     if (dc_plot_lines(dc_run_path(run, file, path, sizeof path), series, n_series, &opts)
         != DC_OK)
         dc_log(DC_LOG_WARN, "%s", dc_last_error());

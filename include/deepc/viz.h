@@ -21,6 +21,7 @@ typedef struct dc_plot_opts {
     int log_y;   /* logarithmic y axis (values <= 0 are skipped) */
     int width;   /* pixels; 0 means 1000 */
     int height;  /* pixels; 0 means 650 */
+    int x_whole; /* x counts something (epochs): ticks at whole numbers only */
 } dc_plot_opts;
 
 /* One PNG line plot of `n` series. */

@@ -254,9 +254,10 @@ typedef struct frame {
     int w, h;
     int left, right, top, bottom;
     range x, y;
-    double x_step, y_step; /* estimated tick spacing (PLplot chooses the real one) */
+    double x_step, y_step; /* tick spacing: estimated, or chosen for a whole-number x */
     double ylabel_px;      /* distance of the y-axis label's centre from the axis */
     int log_y;
+    int x_whole; /* x ticks at whole numbers, at steps we choose instead of PLplot */
 } frame;
 
 typedef dc_status (*draw_fn)(const frame *f, const void *ctx);
@@ -348,12 +349,12 @@ static void frame_viewport(const frame *f)
     plwind(f->x.lo, f->x.hi, f->y.lo, f->y.hi);
 }
 
-/* Light grid lines under the data, at the major ticks PLplot chooses. */
+/* Light grid lines under the data, at the major ticks. */
 static void frame_grid(const frame *f, int x_grid)
 {
     plcol0(DC_VIZ_GRID);
     plwidth(1.0);
-    plbox(x_grid ? "g" : "", 0.0, 0, f->log_y ? "gl" : "g", 0.0, 0);
+    plbox(x_grid ? "g" : "", f->x_whole ? f->x_step : 0.0, 0, f->log_y ? "gl" : "g", 0.0, 0);
 }
 
 /* Writes v with `sig` significant digits, plainly when 1e-3 <= |v| < 1e5 (or 0), else
@@ -445,6 +446,8 @@ static void frame_ticks(frame *f)
     char buf[64];
 
     f->x_step = nice_step((f->x.hi - f->x.lo) / 6.0);
+    if (f->x_whole)
+        f->x_step = fmax(1.0, f->x_step);
     f->y_step = nice_step((f->y.hi - f->y.lo) / 6.0);
     if (!f->log_y) {
         widest = 0.0;
@@ -465,7 +468,8 @@ static void frame_axes(const frame *f, int xnum)
     plwidth(1.0);
     dc_viz_text_px(12.0);
     plslabelfunc(tick_label, (PLPointer)f);
-    plbox(xnum ? "bcnsto" : "bc", 0.0, 0, f->log_y ? "bcnstvl" : "bcnstvo", 0.0, 0);
+    plbox(xnum ? "bcnsto" : "bc", f->x_whole ? f->x_step : 0.0, f->x_whole && f->x_step == 1.0,
+          f->log_y ? "bcnstvl" : "bcnstvo", 0.0, 0);
 }
 
 /* Title above the viewport, axis labels below and left of it. */
@@ -808,6 +812,7 @@ dc_status dc_plot_lines(const char *path, const dc_series *series, int n,
         return st;
 
     f.log_y = o.log_y != 0;
+    f.x_whole = o.x_whole != 0;
     frame_margins(&f, 75);
     lines_window(series, n, &f);
     frame_ticks(&f);

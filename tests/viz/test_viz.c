@@ -134,7 +134,7 @@ TestSuite(viz_lines, .init = setup, .fini = remove_tmp);
 Test(viz_lines, two_series_give_a_png_with_both_colours)
 {
     dc_series s[2] = {{"train", xs, ys1, 40}, {"validation", xs, ys2, 40}};
-    dc_plot_opts o = {"Loss", "epoch", "loss", 0, 0, 0};
+    dc_plot_opts o = {"Loss", "epoch", "loss", 0, 0, 0, 0};
     const char *path = in_tmp("lines.png");
     unsigned char *px;
 
@@ -151,7 +151,7 @@ Test(viz_lines, size_options_log_axis_and_skipped_values)
     double y[5] = {1.0, 0.1, 0.0, -3.0, 0.001};
     double x[5] = {1, 2, 3, 4, 5};
     dc_series s = {"lr", x, y, 5};
-    dc_plot_opts o = {"Learning rate", "step", "lr", 1, 640, 480};
+    dc_plot_opts o = {"Learning rate", "step", "lr", 1, 640, 480, 0};
     const char *path = in_tmp("log.png");
     unsigned char *px;
 
@@ -204,8 +204,8 @@ Test(viz_lines, bad_arguments_fail_without_a_file)
     dc_series s_nan = {"a", xs, bad_y, 3}, s_inf = {"a", bad_x, ys1, 3};
     dc_series s_null = {"a", NULL, ys1, 3}, s_empty = {"a", xs, ys1, 0};
     dc_series s_neg = {"a", xs, neg, 3};
-    dc_plot_opts big = {0, 0, 0, 0, 100000, 0}, neg_size = {0, 0, 0, 0, -5, 0};
-    dc_plot_opts log = {0, 0, 0, 1, 0, 0};
+    dc_plot_opts big = {0, 0, 0, 0, 100000, 0, 0}, neg_size = {0, 0, 0, 0, -5, 0, 0};
+    dc_plot_opts log = {0, 0, 0, 1, 0, 0, 0};
 
     EXPECT_FAIL(dc_plot_lines(path, &ok, 0, NULL), DC_ERR_ARG, "0 series");
     EXPECT_FAIL(dc_plot_lines(path, NULL, 1, NULL), DC_ERR_ARG, "expected at least one");
@@ -252,7 +252,7 @@ Test(viz_bars, bars_are_drawn_in_the_first_colour)
 {
     const char *names[4] = {"cat", "dog", "bird", "fish"};
     double v[4] = {0.9, 0.75, 0.5, 0.95};
-    dc_plot_opts o = {"Accuracy per class", "class", "accuracy", 0, 0, 0};
+    dc_plot_opts o = {"Accuracy per class", "class", "accuracy", 0, 0, 0, 0};
     const char *path = in_tmp("bars.png");
     unsigned char *px;
 
@@ -268,7 +268,7 @@ Test(viz_bars, negative_values_long_names_and_log_axis)
 {
     const char *names[3] = {"a rather long category name", "b#1", "c"};
     double v[3] = {-2.0, 5.0, 1e-3};
-    dc_plot_opts log = {"log", NULL, NULL, 1, 800, 600};
+    dc_plot_opts log = {"log", NULL, NULL, 1, 800, 600, 0};
 
     cr_assert_eq(dc_plot_bars(in_tmp("neg.png"), names, v, 3, NULL), DC_OK, "%s",
                  dc_last_error());
@@ -282,7 +282,7 @@ Test(viz_bars, bad_arguments_fail_without_a_file)
 {
     const char *names[2] = {"a", NULL};
     double v[2] = {1.0, 2.0}, nan_v[2] = {1.0, NAN}, neg[2] = {-1.0, 0.0};
-    dc_plot_opts log = {0, 0, 0, 1, 0, 0};
+    dc_plot_opts log = {0, 0, 0, 1, 0, 0, 0};
     const char *path = in_tmp("bad.png");
 
     EXPECT_FAIL(dc_plot_bars(path, NULL, NULL, 2, NULL), DC_ERR_ARG, "expected at least");
