@@ -23,9 +23,6 @@
 #define MAX_CLASSES 16
 #define N_SAMPLES 16
 
-static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-
 enum { SPLIT_TRAIN, SPLIT_VAL, SPLIT_TEST, N_SPLITS };
 static const char *const split_names[N_SPLITS] = {"train", "val", "test"};
 
@@ -35,54 +32,6 @@ typedef struct dog_data {
     dc_pipeline train_pipe, eval_pipe;
     dc_prefetch *loader[N_SPLITS];
 } dog_data;
-
-/* The course's training augmentation; `normalize` 0 leaves pixels in [0,1] (for the
- * sample pictures). */
-static void train_pipeline(dc_pipeline *p, int size, int augment, int normalize)
-{
-    dc_transform t;
-
-    dc_pipeline_init(p);
-    if (!augment) {
-        t = dc_transform_resize_hw(size, size);
-        dc_pipeline_add(p, &t);
-    } else {
-        t = dc_transform_random_resized_crop(size, size);
-        t.rrc.scale[0] = 0.7f, t.rrc.scale[1] = 1.0f;
-        dc_pipeline_add(p, &t);
-        t = dc_transform_random_rotation(20.0f);
-        dc_pipeline_add(p, &t);
-        t = dc_transform_color_jitter(0.2f, 0.2f, 0.2f, 0.1f);
-        dc_pipeline_add(p, &t);
-        t = dc_transform_random_hflip();
-        dc_pipeline_add(p, &t);
-        t = dc_transform_random_vflip();
-        dc_pipeline_add(p, &t);
-        t = dc_transform_random_affine(0.0f);
-        t.affine.translate[0] = 0.1f, t.affine.translate[1] = 0.1f;
-        dc_pipeline_add(p, &t);
-        t = dc_transform_random_grayscale();
-        dc_pipeline_add(p, &t);
-        t = dc_transform_gaussian_blur(3);
-        dc_pipeline_add(p, &t);
-    }
-    if (normalize) {
-        t = dc_transform_normalize(imagenet_mean, imagenet_std);
-        dc_pipeline_add(p, &t);
-    }
-}
-
-static void eval_pipeline(dc_pipeline *p, int size, int normalize)
-{
-    dc_transform t = dc_transform_resize_hw(size, size);
-
-    dc_pipeline_init(p);
-    dc_pipeline_add(p, &t);
-    if (normalize) {
-        t = dc_transform_normalize(imagenet_mean, imagenet_std);
-        dc_pipeline_add(p, &t);
-    }
-}
 
 /* One CSV field, quoted when it holds a comma, quote or line break (doubling quotes),
  * so that class folders and paths with such characters read back as one field. */
@@ -186,8 +135,8 @@ static int load_data(const exp_ctx *ctx, dc_run *run, dog_data *d)
         || check_splits(root, &d->split) != 0 || write_splits(run, d) != 0)
         return -1;
 
-    train_pipeline(&d->train_pipe, size, (int)exp_int(ctx, "augment"), 1);
-    eval_pipeline(&d->eval_pipe, size, 1);
+    dog_train_pipeline(&d->train_pipe, size, (int)exp_int(ctx, "augment"), 1);
+    dog_eval_pipeline(&d->eval_pipe, size, 1);
     for (int k = 0; k < N_SPLITS; k++) {
         dc_prefetch_opts o = {.batch = k == SPLIT_TRAIN ? batch : 64,
                               .shuffle = k == SPLIT_TRAIN,
@@ -521,8 +470,8 @@ static void pictures_before(const exp_ctx *ctx, dc_run *run, const dog_data *d)
     dc_pipeline raw, aug;
     int size = (int)exp_int(ctx, "image_size");
 
-    eval_pipeline(&raw, size, 0);
-    train_pipeline(&aug, size, 1, 0);
+    dog_eval_pipeline(&raw, size, 0);
+    dog_train_pipeline(&aug, size, 1, 0);
     plot_class_counts(run, d);
     sample_grid(run, d, &raw, size, "samples_raw.png", ctx->seed);
     if (exp_int(ctx, "augment"))

@@ -1,6 +1,8 @@
-/* dog_net.c - the depthwise-separable dog-emotion CNN (see dog_net.h). */
+/* dog_net.c - the depthwise-separable dog-emotion CNN and its image pipelines (see
+ * dog_net.h). */
 #include <stdio.h>
 
+#include "deepc/image.h"
 #include "deepc/ops.h"
 #include "dog_net.h"
 
@@ -72,4 +74,53 @@ dc_tensor *dog_net_forward(dog_net *net, dc_tensor *x, int training, dc_rng *rng
     x = x ? bn_relu(&net->fc_bn, dc_linear_layer_forward(&net->fc1, x), training) : NULL;
     x = x ? dc_dropout(x, net->dropout, training, rng) : NULL;
     return x ? dc_linear_layer_forward(&net->fc2, x) : NULL;
+}
+
+static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
+void dog_train_pipeline(dc_pipeline *p, int size, int augment, int normalize)
+{
+    dc_transform t;
+
+    dc_pipeline_init(p);
+    if (!augment) {
+        t = dc_transform_resize_hw(size, size);
+        dc_pipeline_add(p, &t);
+    } else {
+        t = dc_transform_random_resized_crop(size, size);
+        t.rrc.scale[0] = 0.7f, t.rrc.scale[1] = 1.0f;
+        dc_pipeline_add(p, &t);
+        t = dc_transform_random_rotation(20.0f);
+        dc_pipeline_add(p, &t);
+        t = dc_transform_color_jitter(0.2f, 0.2f, 0.2f, 0.1f);
+        dc_pipeline_add(p, &t);
+        t = dc_transform_random_hflip();
+        dc_pipeline_add(p, &t);
+        t = dc_transform_random_vflip();
+        dc_pipeline_add(p, &t);
+        t = dc_transform_random_affine(0.0f);
+        t.affine.translate[0] = 0.1f, t.affine.translate[1] = 0.1f;
+        dc_pipeline_add(p, &t);
+        t = dc_transform_random_grayscale();
+        dc_pipeline_add(p, &t);
+        t = dc_transform_gaussian_blur(3);
+        dc_pipeline_add(p, &t);
+    }
+    if (normalize) {
+        t = dc_transform_normalize(imagenet_mean, imagenet_std);
+        dc_pipeline_add(p, &t);
+    }
+}
+
+void dog_eval_pipeline(dc_pipeline *p, int size, int normalize)
+{
+    dc_transform t = dc_transform_resize_hw(size, size);
+
+    dc_pipeline_init(p);
+    dc_pipeline_add(p, &t);
+    if (normalize) {
+        t = dc_transform_normalize(imagenet_mean, imagenet_std);
+        dc_pipeline_add(p, &t);
+    }
 }

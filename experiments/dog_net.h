@@ -11,6 +11,7 @@
 #ifndef DEEPC_EXPERIMENTS_DOG_NET_H
 #define DEEPC_EXPERIMENTS_DOG_NET_H
 
+#include "deepc/image.h"
 #include "deepc/nn.h"
 
 #define DOG_BLOCKS 6
@@ -40,5 +41,15 @@ void dog_net_free(dog_net *net);
 /* x [n,3,h,w] -> logits [n,classes]. training: batch statistics (running statistics
  * updated) and dropout drawn from rng; otherwise running statistics, no dropout. */
 dc_tensor *dog_net_forward(dog_net *net, dc_tensor *x, int training, dc_rng *rng);
+
+/* The course's training augmentation at size x size: RandomResizedCrop (scale 0.7-1),
+ * RandomRotation(20), ColorJitter(0.2, 0.2, 0.2, 0.1), horizontal and vertical flips,
+ * RandomAffine(0, translate 0.1), RandomGrayscale(0.1), GaussianBlur(3), then Normalize
+ * with ImageNet's statistics. augment 0 gives Resize alone; normalize 0 leaves pixels in
+ * [0,1] (for pictures). */
+void dog_train_pipeline(dc_pipeline *p, int size, int augment, int normalize);
+
+/* Resize to size x size, then Normalize unless normalize is 0. */
+void dog_eval_pipeline(dc_pipeline *p, int size, int normalize);
 
 #endif
