@@ -642,6 +642,20 @@ static dc_status load_all(dc_imagefolder *ds, candidates *c,
     return st;
 }
 
+/* The first class left with no image once bad ones were skipped, or -1. A model
+ * would still get an output for it that no example ever trains or scores. */
+static int empty_class(const dc_imagefolder *ds)
+{
+    for (int k = 0; k < ds->n_classes; k++) {
+        int i = 0;
+        while (i < ds->n && ds->labels[i] != k)
+            i++;
+        if (i == ds->n)
+            return k;
+    }
+    return -1;
+}
+
 /* Allocates the per-image arrays for up to n images and decodes them. Takes the
  * classes. */
 static dc_imagefolder *build(const char *what, char **classes, int n_classes,
@@ -669,6 +683,13 @@ static dc_imagefolder *build(const char *what, char **classes, int n_classes,
     if (ds->n == 0) {
         dc_fail(DC_ERR_FORMAT, "%s: none of its %d image files could be read",
                 what, c->n);
+        dc_imagefolder_free(ds);
+        return NULL;
+    }
+    if (empty_class(ds) >= 0) {
+        dc_fail(DC_ERR_FORMAT, "%s: class %s has no readable image left after %d bad "
+                "ones were skipped; expected at least one per class", what,
+                ds->classes[empty_class(ds)], ds->skipped);
         dc_imagefolder_free(ds);
         return NULL;
     }

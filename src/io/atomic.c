@@ -5,7 +5,9 @@
  * stays within one file system), is flushed and fsync'ed, and is then renamed
  * over `path`. Every step that can fail (a write to a full disk, the flush, the
  * close, the rename) is checked and reported as DC_ERR_IO naming `path`; the
- * temporary file is removed on any failure. Leaves out: fsync of the containing
+ * temporary file is removed on any failure. A `path` that exists and is not a
+ * regular file (a device, FIFO, socket or directory) is refused before anything is
+ * written, since the rename would replace it. Leaves out: fsync of the containing
  * directory, so after a power cut the rename itself may be lost (the old file
  * is then still there, whole). Used by safetensors.c. */
 #include <errno.h>
@@ -77,6 +79,10 @@ dc_status dc_atomic_open(dc_atomic_file *af, const char *path)
                        "atomic write: path of %zu bytes, at most %zu allowed",
                        strlen(path), sizeof af->path - 1);
     memcpy(af->path, path, strlen(path) + 1);
+
+    /* The rename would replace a device, FIFO or socket with a plain file. */
+    if (dc_check_regular_file(path) != DC_OK)
+        return DC_ERR_IO;
     len = snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof af->tmp)
         return dc_fail(DC_ERR_ARG, "%s: temporary file name too long", path);

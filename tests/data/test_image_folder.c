@@ -150,6 +150,24 @@ Test(image_folder, skip_bad_counts_and_keeps_order)
     dc_imagefolder_free(ds);
 }
 
+/* Skipping must not leave a class with nothing in it: the model would keep an output
+ * for it that nothing trains or scores. */
+Test(image_folder, skip_bad_refuses_a_class_left_empty)
+{
+    dc_imagefolder_opts o = {.skip_bad = 1};
+
+    mkdirs("gone/bird");
+    mkdirs("gone/cat");
+    write_text(in_tmp("gone/bird/a.png"), "not a png");
+    write_text(in_tmp("gone/bird/b.jpg"), "");
+    write_png("gone/cat/c.png", 4, 4, 10);
+    dc_log_set_sink(count_warnings, NULL);
+    cr_assert_null(dc_imagefolder_load(in_tmp("gone"), &o));
+    dc_log_set_sink(NULL, NULL);
+    cr_assert(strstr(dc_last_error(), "gone: class bird has no readable image left after 2 "
+                                      "bad ones were skipped"), "%s", dc_last_error());
+}
+
 Test(image_folder, float_image_and_cache_resize)
 {
     dc_imagefolder_opts o = {.skip_bad = 1, .resize = 4, .max_per_class = 1};
@@ -524,12 +542,18 @@ Test(image_folder, csv_missing_file_names_the_line)
               dc_last_error());
     cr_assert(strstr(dc_last_error(), "l.csv line 4"), "%s", dc_last_error());
 
-    /* Skipped, its class stays (an empty class keeps the indices stable). */
+    /* Skipped, it leaves class y empty, which is refused as torchvision's ImageFolder
+     * refuses a class with no valid file; with a second y image it loads. */
     dc_log_set_level(DC_LOG_ERROR);
+    cr_assert_null(dc_imagefolder_load_csv(tmp, in_tmp("l.csv"), &o));
+    cr_assert(strstr(dc_last_error(), "class y has no readable image left after 1 bad"),
+              "%s", dc_last_error());
+    write_png("b.png", 4, 4, 2);
+    write_text(in_tmp("l.csv"), "file,label\na.png,x\n\nmissing.png,y\nb.png,y\n");
     ds = dc_imagefolder_load_csv(tmp, in_tmp("l.csv"), &o);
     dc_log_set_level(DC_LOG_INFO);
     cr_assert_not_null(ds, "%s", dc_last_error());
-    cr_assert_eq(dc_imagefolder_len(ds), 1);
+    cr_assert_eq(dc_imagefolder_len(ds), 2);
     cr_assert_eq(dc_imagefolder_skipped(ds), 1);
     cr_assert_eq(dc_imagefolder_n_classes(ds), 2);
     dc_imagefolder_free(ds);

@@ -695,6 +695,30 @@ Test(atomic, temporary_name_and_abort_keep_the_old_file)
     cr_assert_eq(tmp_entries(), 1);
 }
 
+/* Renaming into place would turn a FIFO or a device into a plain file; such a target is
+ * refused before anything is written, and stays what it was. */
+Test(atomic, non_regular_target_is_refused_and_kept)
+{
+    const char *fifo = in_tmp("pipe");
+    struct stat sb;
+
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert_eq(dc_write_file_atomic(fifo, "x", 1), DC_ERR_IO);
+    cr_assert(strstr(dc_last_error(), "pipe: not a regular file (a FIFO)"), "%s",
+              dc_last_error());
+    cr_assert(stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode), "the FIFO was replaced");
+
+    cr_assert_eq(dc_write_file_atomic("/dev/null", "x", 1), DC_ERR_IO);
+    cr_assert(strstr(dc_last_error(), "/dev/null: not a regular file (a character device)"),
+              "%s", dc_last_error());
+    cr_assert(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+
+    cr_assert_eq(dc_write_file_atomic(in_tmp(""), "x", 1), DC_ERR_IO);
+    cr_assert(strstr(dc_last_error(), "not a regular file (a directory)"), "%s",
+              dc_last_error());
+    cr_assert_eq(tmp_entries(), 1, "a temporary file was left behind");
+}
+
 Test(atomic, missing_directory_is_an_io_error)
 {
     const char *path = in_tmp("no/such/dir/file.bin");
@@ -706,20 +730,20 @@ Test(atomic, missing_directory_is_an_io_error)
                        dc_last_error());
 }
 
-Test(atomic, failed_rename_removes_the_temporary)
+/* A directory where the file should go is refused before a temporary file exists. */
+Test(atomic, directory_target_is_refused_without_leftovers)
 {
     const char *dir = in_tmp("target"), *inner = in_tmp("target/x");
     dc_tensor *t = dc_tensor_new1(2);
     dc_named_tensor ts[] = {{"t", t}};
 
-    /* A non-empty directory where the file should go: the rename must fail. */
     cr_assert_eq(mkdir(dir, 0700), 0);
     write_file(inner, "x", 1);
     cr_assert_eq(dc_write_file_atomic(dir, "data", 4), DC_ERR_IO);
-    cr_assert_not_null(strstr(dc_last_error(), "cannot rename"), "%s",
+    cr_assert_not_null(strstr(dc_last_error(), "not a regular file (a directory)"), "%s",
                        dc_last_error());
     cr_assert_eq(strncmp(dc_last_error(), dir, strlen(dir)), 0);
-    cr_assert_eq(tmp_entries(), 1, "the temporary file was left behind");
+    cr_assert_eq(tmp_entries(), 1, "a temporary file was left behind");
     cr_assert_eq(dc_safetensors_save(dir, ts, 1, NULL, 0), DC_ERR_IO);
     cr_assert_eq(tmp_entries(), 1);
     remove(inner);
