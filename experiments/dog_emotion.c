@@ -554,6 +554,36 @@ done:
     return rc;
 }
 
+/* The checkpoint's class names (its "classes" metadata, when it has them) must be the
+ * data's, in order: a renamed or reordered folder would otherwise score each image
+ * against another class's output. */
+static int check_checkpoint_classes(const char *path, const dc_imagefolder *ds)
+{
+    dc_safetensors *st = dc_safetensors_load(path);
+    const char *json = st ? dc_safetensors_meta(st, "classes") : NULL;
+    cJSON *list = json ? cJSON_Parse(json) : NULL;
+    int k = dc_imagefolder_n_classes(ds), same = !json;
+    char names[1024] = "";
+
+    if (json && cJSON_IsArray(list) && cJSON_GetArraySize(list) == k) {
+        same = 1;
+        for (int c = 0; c < k && same; c++) {
+            cJSON *item = cJSON_GetArrayItem(list, c);
+            same = cJSON_IsString(item)
+                   && !strcmp(item->valuestring, dc_imagefolder_class_name(ds, c));
+        }
+    }
+    for (int c = 0; c < k && !same; c++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", c ? "," : "",
+                 dc_imagefolder_class_name(ds, c));
+    if (st && !same)
+        dc_fail(DC_ERR_FORMAT, "%s: trained on the classes %s, but the data's are [%s]",
+                path, json, names);
+    cJSON_Delete(list);
+    dc_safetensors_free(st);
+    return st && same ? 0 : -1;
+}
+
 /* Either trains, or (from_run set) takes an earlier, interrupted run's best checkpoint
  * and history, so that it can be scored. The split is made from the seed, so the
  * earlier run must have used the same seed and per_class. */
@@ -568,6 +598,7 @@ static int train_or_resume(const exp_ctx *ctx, dc_run *run, dog_net *net, dog_da
     snprintf(path, sizeof path, "%s/model.safetensors", from);
     if (check_earlier_config(ctx, from) != 0
         || read_history(from, h, (int)exp_int(ctx, "epochs")) != 0
+        || check_checkpoint_classes(path, d->ds) != 0
         || dc_params_load(net->params, path) != DC_OK)
         return -1;
     for (int e = 0; e < h->epochs; e++) {

@@ -305,6 +305,16 @@ Test(e2e, dog_emotion_odd_folders_and_from_run, .timeout = 600)
              "--quiet --set epochs=1 --set batch=13 --set from_run=%s", DC_TOOL, root, root,
              dir);
     cr_assert_eq(run_cmd(cmd, err, sizeof err), 0, "%s: %s", cmd, err);
+
+    /* Nor on data whose class folders are named otherwise: labels would be mismatched. */
+    snprintf(cmd, sizeof cmd, "mv '%s/dog-emotion/a,b' '%s/dog-emotion/furious'", root, root);
+    cr_assert_eq(run_cmd(cmd, NULL, 0), 0);
+    snprintf(cmd, sizeof cmd, "%s run dog-emotion --data-dir %s --out %s/runs4 --threads 2 "
+             "--quiet --set epochs=1 --set batch=13 --set from_run=%s", DC_TOOL, root, root,
+             dir);
+    cr_assert_eq(run_cmd(cmd, err, sizeof err), 1, "%s: %s", cmd, err);
+    cr_assert_not_null(strstr(err, "trained on the classes [\"a,b\",\"q\\\"t\"], but the "
+                              "data's are [furious,q\"t]"), "%s", err);
 }
 
 Test(e2e, tweet_emotion_quick_runs_on_real_tweets, .timeout = 600)
