@@ -21,6 +21,7 @@
 
 #include "deepc/io.h"
 #include "deepc/tensor.h"
+#include "deepc/text.h"
 #include "dog_net.h"
 #include "export.h"
 
@@ -133,6 +134,20 @@ static int parse_classes(const char *list, export_opts *o)
     }
 }
 
+/* A stored class name goes into C strings and the program's output: it must be UTF-8
+ * and differ from the names before it. */
+static dc_status check_stored_name(const export_opts *o, const char *name, size_t n)
+{
+    if (dc_utf8_check(name, n) != n)
+        return dc_fail(DC_ERR_FORMAT, "%s: metadata \"classes\": name %d is not UTF-8 (give "
+                       "the names with --classes)", o->model, o->n_classes + 1);
+    for (int i = 0; i < o->n_classes; i++)
+        if (!strcmp(o->names[i], name))
+            return dc_fail(DC_ERR_FORMAT, "%s: metadata \"classes\": \"%s\" is named twice "
+                           "(give the names with --classes)", o->model, name);
+    return DC_OK;
+}
+
 /* The class names a run stored in the checkpoint's metadata ("classes": a JSON array of
  * strings), unless --classes named them; a checkpoint without them keeps the defaults. */
 static dc_status classes_from_checkpoint(const dc_safetensors *st, export_opts *o)
@@ -160,6 +175,8 @@ static dc_status classes_from_checkpoint(const dc_safetensors *st, export_opts *
                         o->n_classes + 1, MAX_NAME);
             break;
         }
+        if ((s = check_stored_name(o, item->valuestring, n)) != DC_OK)
+            break;
         o->names[o->n_classes++] = memcpy(o->names_buf + used, item->valuestring, n + 1);
         used += n + 1;
     }

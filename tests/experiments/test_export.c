@@ -586,6 +586,14 @@ Test(export, bad_tensors_exit_1_naming_them)
     meta[1] = "[\"a\", \"\", \"c\", \"d\"]";
     cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
     expect_refused(dir, "--c bad.safetensors -o out.c", 1, bad_meta);
+    meta[1] = "[\"sad\", \"happy\", \"relaxed\", \"sad\"]";
+    cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
+    expect_refused(dir, "--c bad.safetensors -o out.c", 1,
+                   (const char *const[]){"\"sad\" is named twice", NULL});
+    meta[1] = "[\"an\xff\xfegry\", \"b\", \"c\", \"d\"]";
+    cr_assert_eq(dc_params_save(net.params, path, meta, 1), DC_OK, "%s", dc_last_error());
+    expect_refused(dir, "--c bad.safetensors -o out.c", 1,
+                   (const char *const[]){"name 1 is not UTF-8", NULL});
 
     write_text(path, "not a checkpoint");
     expect_refused(dir, "--c bad.safetensors -o out.c", 1, file);
