@@ -223,22 +223,33 @@ typedef struct dog_history {
 
 /* The class names go into the metadata as a JSON array, so that `deepc export` names
  * the classes of a model trained on other folders rightly. */
-static int save_checkpoint(dc_run *run, const dog_net *net, const dc_imagefolder *ds,
-                           int epoch)
+/* The data's class names as the JSON array a checkpoint stores in its "classes"
+ * metadata, or NULL (out of memory). Free with cJSON_free. */
+static char *classes_json(const dc_imagefolder *ds)
 {
-    char path[4200], text[32], *classes;
     const char *names[MAX_CLASSES];
+    int k = dc_imagefolder_n_classes(ds);
     cJSON *list;
-    int k = dc_imagefolder_n_classes(ds), rc;
+    char *text;
 
     for (int c = 0; c < k; c++)
         names[c] = dc_imagefolder_class_name(ds, c);
     list = cJSON_CreateStringArray(names, k);
-    classes = list ? cJSON_PrintUnformatted(list) : NULL;
+    text = list ? cJSON_PrintUnformatted(list) : NULL;
     cJSON_Delete(list);
-    if (!classes)
-        return dc_fail(DC_ERR_NOMEM, "checkpoint metadata: out of memory"), -1;
+    if (!text)
+        dc_fail(DC_ERR_NOMEM, "checkpoint metadata: out of memory");
+    return text;
+}
 
+static int save_checkpoint(dc_run *run, const dog_net *net, const dc_imagefolder *ds,
+                           int epoch)
+{
+    char path[4200], text[32], *classes = classes_json(ds);
+    int rc;
+
+    if (!classes)
+        return -1;
     snprintf(text, sizeof text, "%d", epoch);
     const char *meta[] = {"experiment", "dog-emotion", "epoch", text, "classes", classes};
     rc = dc_params_save(net->params, dc_run_path(run, "model.safetensors", path, sizeof path),
@@ -556,32 +567,20 @@ done:
 
 /* The checkpoint's class names (its "classes" metadata, when it has them) must be the
  * data's, in order: a renamed or reordered folder would otherwise score each image
- * against another class's output. */
+ * against another class's output. Compared as the text save_checkpoint writes. */
 static int check_checkpoint_classes(const char *path, const dc_imagefolder *ds)
 {
     dc_safetensors *st = dc_safetensors_load(path);
-    const char *json = st ? dc_safetensors_meta(st, "classes") : NULL;
-    cJSON *list = json ? cJSON_Parse(json) : NULL;
-    int k = dc_imagefolder_n_classes(ds), same = !json;
-    char names[1024] = "";
+    const char *stored = st ? dc_safetensors_meta(st, "classes") : NULL;
+    char *data = stored ? classes_json(ds) : NULL;
+    int rc = st && (!stored || (data && !strcmp(stored, data))) ? 0 : -1;
 
-    if (json && cJSON_IsArray(list) && cJSON_GetArraySize(list) == k) {
-        same = 1;
-        for (int c = 0; c < k && same; c++) {
-            cJSON *item = cJSON_GetArrayItem(list, c);
-            same = cJSON_IsString(item)
-                   && !strcmp(item->valuestring, dc_imagefolder_class_name(ds, c));
-        }
-    }
-    for (int c = 0; c < k && !same; c++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", c ? "," : "",
-                 dc_imagefolder_class_name(ds, c));
-    if (st && !same)
-        dc_fail(DC_ERR_FORMAT, "%s: trained on the classes %s, but the data's are [%s]",
-                path, json, names);
-    cJSON_Delete(list);
+    if (rc != 0 && data)
+        dc_fail(DC_ERR_FORMAT, "%s: trained on the classes %s, but the data's are %s", path,
+                stored, data);
+    cJSON_free(data);
     dc_safetensors_free(st);
-    return st && same ? 0 : -1;
+    return rc;
 }
 
 /* Either trains, or (from_run set) takes an earlier, interrupted run's best checkpoint

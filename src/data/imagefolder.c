@@ -265,17 +265,16 @@ static dc_status scan_classes(const char *root, char **classes, int n_classes,
 
     for (int k = 0; k < n_classes && st == DC_OK; k++) {
         int from = c->n;
-        size_t len = strlen(classes[k]);
+        size_t len = strlen(classes[k]), valid = dc_utf8_check(classes[k], len);
         char *dir = join_path(root, classes[k]);
         if (!dir)
             return DC_ERR_NOMEM;
 
         /* The folder name becomes the class name in JSON, HTML and exported C, which all
          * need UTF-8; a Latin-1 name would make them invalid. */
-        if (dc_utf8_check(classes[k], len) != len)
+        if (valid != len)
             st = dc_fail(DC_ERR_FORMAT, "%s: class folder name is not UTF-8 (bad byte at "
-                         "offset %zu); rename the folder", dir,
-                         dc_utf8_check(classes[k], len));
+                         "offset %zu); rename the folder", dir, valid);
         else
             st = scan_tree(dir, k, 0, c);
         if (st == DC_OK && c->n == from)
@@ -664,6 +663,7 @@ static dc_imagefolder *build(const char *what, char **classes, int n_classes,
 {
     dc_imagefolder *ds = dc_calloc(1, sizeof *ds, "image folder");
     size_t n = (size_t)c->n;
+    int empty;
 
     if (!ds) {
         free_strs(classes, n_classes);
@@ -686,10 +686,10 @@ static dc_imagefolder *build(const char *what, char **classes, int n_classes,
         dc_imagefolder_free(ds);
         return NULL;
     }
-    if (empty_class(ds) >= 0) {
+    if ((empty = empty_class(ds)) >= 0) {
         dc_fail(DC_ERR_FORMAT, "%s: class %s has no readable image left after %d bad "
                 "ones were skipped; expected at least one per class", what,
-                ds->classes[empty_class(ds)], ds->skipped);
+                ds->classes[empty], ds->skipped);
         dc_imagefolder_free(ds);
         return NULL;
     }

@@ -314,7 +314,7 @@ Test(e2e, dog_emotion_odd_folders_and_from_run, .timeout = 600)
              dir);
     cr_assert_eq(run_cmd(cmd, err, sizeof err), 1, "%s: %s", cmd, err);
     cr_assert_not_null(strstr(err, "trained on the classes [\"a,b\",\"q\\\"t\"], but the "
-                              "data's are [furious,q\"t]"), "%s", err);
+                              "data's are [\"furious\",\"q\\\"t\"]"), "%s", err);
 }
 
 Test(e2e, tweet_emotion_quick_runs_on_real_tweets, .timeout = 600)
